@@ -1,0 +1,6 @@
+export * from "./issues";
+export * from "./schema";
+export * from "./resolve";
+export * from "./validate";
+export * from "./dockerfile";
+export * from "./lint";

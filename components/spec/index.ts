@@ -1,0 +1,3 @@
+export * from "./catalog";
+export * from "./types";
+export * from "./reference";
