@@ -4,3 +4,4 @@ export * from "./resolve";
 export * from "./validate";
 export * from "./dockerfile";
 export * from "./lint";
+export * from "./steps";

@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+/**
+ * `golden`: the golden-image pipeline on the embedded default (local Docker engine, local
+ * registry). Reads the same image specs the stack passes to GoldenImagePipeline: the
+ * `golden-images:*` config of Pulumi.<stack>.yaml.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import * as YAML from "yaml";
+import { renderDockerfile } from "../components/render/dockerfile";
+import { formatIssue, ValidationError } from "../components/render/issues";
+import { CATALOG, FLAVORS } from "../components/spec/catalog";
+import { configValuesFromStackFile, parseStackConfig, StackConfig } from "../stacks/config";
+import { RegistryError } from "./registry-client";
+import { ImageResult, ProgressEvent, runLocalPipeline, StepError } from "./runner";
+
+const HELP = `golden: build, sign-ready and push golden images locally (Docker engine + local registry)
+
+Usage:
+  golden build    [options]   render, validate, build and push every image; print a summary
+  golden render   [options]   print the rendered Dockerfiles (bases as configured)
+  golden validate [options]   check the stack's image specs and policy, build nothing
+  golden flavors              list the runtime flavors of the base catalog
+
+Options:
+  --stack NAME          read Pulumi.NAME.yaml (golden-images:* config)        [default: dev]
+  --project-dir DIR     directory holding Pulumi.yaml and the build contexts  [default: .]
+  --image NAME          only this image (repeatable)                          [default: all]
+  --registry HOST:PORT  local registry to push to         [default: $GOLDEN_REGISTRY or 127.0.0.1:5000]
+  --username USER       registry user                     [default: $GOLDEN_REGISTRY_USER]
+  --password-file FILE  file holding the registry password [default: $GOLDEN_REGISTRY_PASSWORD_FILE]
+  --mirror PREFIX       registry prefix serving the bases  [default: $GOLDEN_MIRROR or <registry>/mirror]
+  --prefix PREFIX       repository prefix for the images   [default: golden/]
+  --json                print the results as JSON instead of a table
+  -h, --help            show this help
+
+Bases are resolved through the mirror and pinned to the digest it serves before the build,
+so every Dockerfile that is built is digest-pinned. Exit code 0 when every image was pushed
+and verified; 1 on a failed step; 2 on bad input or an unusable engine or registry.
+
+Set up the engine, registry and offline bases first: bash scripts/setup.sh
+`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        stack: { type: "string", default: "dev" },
+        "project-dir": { type: "string", default: "." },
+        image: { type: "string", multiple: true },
+        registry: { type: "string" },
+        username: { type: "string" },
+        "password-file": { type: "string" },
+        mirror: { type: "string" },
+        prefix: { type: "string", default: "golden/" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}. Fix: see \`golden --help\``);
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  if (values.help || command === undefined || command === "help") {
+    process.stdout.write(HELP);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (command === "flavors") {
+    for (const f of FLAVORS) {
+      const c = CATALOG[f];
+      process.stdout.write(`${f.padEnd(18)} shell=${c.hasShell ? "yes" : "no "} pkg=${c.packageManager.padEnd(4)} uid=${c.defaultUid} ${c.description}\n`);
+    }
+    return 0;
+  }
+  if (!["build", "render", "validate"].includes(command)) {
+    throw new UsageError(`unknown command "${command}". Fix: use build, render, validate or flavors (see \`golden --help\`)`);
+  }
+  const projectDir = path.resolve(values["project-dir"] as string);
+  const config = loadConfig(projectDir, values.stack as string);
+  const images = selectImages(config, values.image);
+
+  if (command === "validate") {
+    process.stdout.write(`${images.length} image(s) valid for ${config.policy.environment}: ${images.map((i) => i.name).join(", ")}\n`);
+    return 0;
+  }
+  if (command === "render") {
+    for (const spec of images) {
+      process.stdout.write(`# ---- ${spec.name} ----\n${renderDockerfile(spec, config.policy)}`);
+    }
+    return 0;
+  }
+
+  const registry = values.registry ?? process.env.GOLDEN_REGISTRY ?? "127.0.0.1:5000";
+  const username = values.username ?? process.env.GOLDEN_REGISTRY_USER;
+  const passwordFile = values["password-file"] ?? process.env.GOLDEN_REGISTRY_PASSWORD_FILE;
+  let auth;
+  if (username !== undefined) {
+    if (passwordFile === undefined || !fs.existsSync(passwordFile)) {
+      throw new UsageError(`no password file for registry user "${username}" (${passwordFile ?? "not set"}). Fix: pass --password-file or run \`eval "$(bash scripts/services.sh env)"\``);
+    }
+    auth = { username, password: fs.readFileSync(passwordFile, "utf8").trim() };
+  }
+  const mirror = values.mirror ?? process.env.GOLDEN_MIRROR ?? `${registry}/mirror`;
+  const t0 = Date.now();
+  const results = await runLocalPipeline({
+    images,
+    policy: config.policy,
+    registry,
+    auth,
+    mirror,
+    repositoryPrefix: values.prefix as string,
+    projectDir,
+    onProgress: progressPrinter(images.length, images.map((i) => i.name)),
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(results.map(({ dockerfile: _d, ...r }) => r), null, 2)}\n`);
+  } else {
+    process.stdout.write(summaryTable(results));
+    process.stdout.write(`\n${results.length} image(s) pushed and verified in ${((Date.now() - t0) / 1000).toFixed(1)} s:\n`);
+    for (const r of results) {
+      process.stdout.write(`  ${r.ref}\n`);
+    }
+  }
+  return 0;
+}
+
+function loadConfig(projectDir: string, stack: string): StackConfig {
+  const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) {
+    throw new UsageError(`no stack file ${path.relative(process.cwd(), file) || file}. Fix: pass --stack with one of: ${stackNames(projectDir).join(", ") || "(none found)"}, or --project-dir`);
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`${path.basename(file)} is not valid YAML (${(e as Error).message.split("\n")[0]}). Fix: correct the YAML`);
+  }
+  return parseStackConfig(configValuesFromStackFile(doc));
+}
+
+function stackNames(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
+function selectImages(config: StackConfig, only: string[] | undefined) {
+  if (only === undefined || only.length === 0) {
+    return config.images;
+  }
+  const known = config.images.map((i) => i.name);
+  const unknown = only.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown image ${unknown.map((n) => `"${n}"`).join(", ")}. Fix: use one of: ${known.join(", ")}`);
+  }
+  return config.images.filter((i) => only.includes(i.name));
+}
+
+function progressPrinter(total: number, names: string[]): (e: ProgressEvent) => void {
+  return (e) => {
+    const n = names.indexOf(e.image) + 1;
+    if (e.state === "start") {
+      process.stderr.write(`[${n}/${total}] ${e.image}: ${e.step}${e.detail !== undefined ? ` (${e.detail})` : ""}\n`);
+    }
+  };
+}
+
+export function summaryTable(results: readonly ImageResult[]): string {
+  const rows = [
+    ["IMAGE", "FLAVOR", "DIGEST", "SIZE", "USER", "BUILD"],
+    ...results.map((r) => [r.image, r.flavor, r.digest.slice(0, 19), formatSize(r.sizeBytes), r.user, `${r.buildSeconds.toFixed(1)}s`]),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+export function formatSize(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof ValidationError) {
+      for (const issue of e.issues) {
+        process.stderr.write(`  - ${formatIssue(issue)}\n`);
+      }
+      process.stderr.write(`golden: ${e.issues.length} problem(s) in the image specs; nothing was built. Fix: correct the listed properties\n`);
+      process.exit(2);
+    }
+    if (e instanceof StepError) {
+      if (e.output !== "" && process.env.GOLDEN_VERBOSE === "1") {
+        process.stderr.write(e.output);
+      }
+      process.stderr.write(`golden: ${e.image}: step ${e.step} failed: ${e.message}; the image was not reported as pushed\n`);
+      process.exit(1);
+    }
+    if (e instanceof UsageError || e instanceof RegistryError) {
+      process.stderr.write(`golden: ${e.message}\n`);
+      process.exit(2);
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`golden: ${message}\n`);
+    process.exit(/Fix:/.test(message) ? 2 : 1);
+  },
+);

@@ -1,0 +1,88 @@
+/**
+ * A small client for the OCI distribution API (what `docker push` talks to), used to pin
+ * bases to digests and to check that the registry serves what was pushed.
+ */
+
+export interface RegistryAuth {
+  readonly username: string;
+  readonly password: string;
+}
+
+const MANIFEST_TYPES = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ");
+
+export class RegistryError extends Error {}
+
+export class RegistryClient {
+  constructor(
+    /** host:port, plain HTTP for loopback registries. */
+    public readonly address: string,
+    private readonly auth?: RegistryAuth,
+  ) {}
+
+  private url(path: string): string {
+    const loopback = /^(127\.|localhost(:|$)|\[::1\])/.test(this.address);
+    return `${loopback ? "http" : "https"}://${this.address}${path}`;
+  }
+
+  private headers(accept?: string): Record<string, string> {
+    const h: Record<string, string> = {};
+    if (this.auth !== undefined) {
+      h.Authorization = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString("base64")}`;
+    }
+    if (accept !== undefined) {
+      h.Accept = accept;
+    }
+    return h;
+  }
+
+  /** Throws a RegistryError naming the problem and the fix when the registry cannot be used. */
+  async ping(): Promise<void> {
+    let res: Response;
+    try {
+      res = await fetch(this.url("/v2/"), { headers: this.headers(), signal: AbortSignal.timeout(5000) });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      throw new RegistryError(`registry ${this.address} is not reachable (${cause}). Fix: start it with \`bash scripts/services.sh start\` or pass --registry HOST:PORT`);
+    }
+    if (res.status === 401) {
+      throw new RegistryError(`registry ${this.address} refused the credentials (HTTP 401). Fix: pass --username and --password-file of the registry's htpasswd user`);
+    }
+    if (!res.ok) {
+      throw new RegistryError(`registry ${this.address} answered HTTP ${res.status} on /v2/. Fix: check that it is an OCI registry`);
+    }
+  }
+
+  /** The digest the registry serves for `path:reference`, or undefined when it has none. */
+  async digestOf(path: string, reference: string): Promise<string | undefined> {
+    const res = await fetch(this.url(`/v2/${path}/manifests/${reference}`), { method: "HEAD", headers: this.headers(MANIFEST_TYPES), signal: AbortSignal.timeout(10000) });
+    if (res.status === 404) {
+      return undefined;
+    }
+    if (!res.ok) {
+      throw new RegistryError(`registry ${this.address} answered HTTP ${res.status} for ${path}:${reference}`);
+    }
+    const digest = res.headers.get("docker-content-digest");
+    if (digest === null) {
+      throw new RegistryError(`registry ${this.address} sent no digest for ${path}:${reference}`);
+    }
+    return digest;
+  }
+
+  /** Compressed size of an image: manifest layers plus config, as stored in the registry. */
+  async imageSize(path: string, reference: string): Promise<number> {
+    const res = await fetch(this.url(`/v2/${path}/manifests/${reference}`), { headers: this.headers(MANIFEST_TYPES), signal: AbortSignal.timeout(10000) });
+    if (!res.ok) {
+      throw new RegistryError(`registry ${this.address} answered HTTP ${res.status} for ${path}:${reference}`);
+    }
+    const manifest = (await res.json()) as { config?: { size: number }; layers?: { size: number }[]; manifests?: { digest: string }[] };
+    if (manifest.manifests !== undefined && manifest.manifests.length > 0) {
+      return this.imageSize(path, manifest.manifests[0].digest);
+    }
+    return (manifest.config?.size ?? 0) + (manifest.layers ?? []).reduce((n, l) => n + l.size, 0);
+  }
+}

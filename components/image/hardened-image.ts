@@ -1,0 +1,90 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as dockerBuild from "@pulumi/docker-build";
+import { asRunError } from "../errors";
+import { Registry } from "../registry/registry";
+import { renderDockerfile } from "../render/dockerfile";
+import { resolveImage } from "../render/resolve";
+import { EnvironmentPolicy, ImageSpec } from "../spec/types";
+import { contentTag } from "./context-hash";
+
+export interface HardenedImageArgs {
+  /** The image, as typed data. Validated before anything is created. */
+  readonly spec: ImageSpec;
+  /** The environment's rules (digests required, mirror, commit time). */
+  readonly policy: EnvironmentPolicy;
+  /** Where the image is pushed. */
+  readonly registry: Registry;
+  /** Release prefix of the immutable tag `<prefix><content hash>`; lifecycle rules keep tags with it.
+   *  @default "v" */
+  readonly tagPrefix?: string;
+  /** Registry build cache (`<repository>:<cacheTag>`) read and written with mode=max; false disables it.
+   *  @default true, tag "buildcache" */
+  readonly cache?: boolean | { readonly tag: string };
+  /** Directory that the spec's relative `context` is resolved against. Must be relative for quiet previews.
+   *  @default "." (the program's directory) */
+  readonly baseDirectory?: string;
+  /** Build during `pulumi preview` too (slower previews, but a broken build shows before `up`).
+   *  @default false */
+  readonly buildOnPreview?: boolean;
+}
+
+export const HARDENED_IMAGE_DEFAULTS = { tagPrefix: "v", cacheTag: "buildcache", baseDirectory: ".", buildOnPreview: false } as const;
+
+/**
+ * Renders, validates, builds and pushes one hardened image. Its `ref` is digest first
+ * (`repository@sha256:...`); the rendered Dockerfile is an output so previews show hardening
+ * changes as a readable diff.
+ */
+export class HardenedImage extends pulumi.ComponentResource {
+  /** `repository@sha256:<digest>`: what to deploy, sign and verify. */
+  public readonly ref: pulumi.Output<string>;
+  public readonly digest: pulumi.Output<string>;
+  /** `repository:<tag>`: the immutable, human-readable name of this build. */
+  public readonly taggedRef: pulumi.Output<string>;
+  public readonly dockerfile: pulumi.Output<string>;
+  public readonly repositoryUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: HardenedImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("golden-image:image:HardenedImage", name, {}, opts);
+    // Validates and throws one report before any child exists.
+    const dockerfileText = asRunError(() => renderDockerfile(args.spec, args.policy));
+    const resolved = resolveImage(args.spec, args.policy);
+    const baseDirectory = args.baseDirectory ?? HARDENED_IMAGE_DEFAULTS.baseDirectory;
+    if (path.isAbsolute(baseDirectory)) {
+      throw new pulumi.RunError(
+        `HardenedImage ${name}: baseDirectory "${baseDirectory}" is absolute, which differs between machines and makes previews noisy. Fix: give a path relative to the program's directory.`,
+      );
+    }
+    const contextDir = path.posix.join(baseDirectory.split(path.sep).join("/"), resolved.context);
+    const tag = contentTag(dockerfileText, contextDir, args.tagPrefix ?? HARDENED_IMAGE_DEFAULTS.tagPrefix);
+    this.repositoryUrl = args.registry.repositoryUrl(args.spec.name);
+    const creds = args.registry.pushCredentials();
+    const cache = args.cache ?? true;
+    const cacheRef = cache === false ? undefined : this.repositoryUrl.apply((u) => `${u}:${cache === true ? HARDENED_IMAGE_DEFAULTS.cacheTag : cache.tag}`);
+
+    const image = new dockerBuild.Image(
+      `${name}-build`,
+      {
+        dockerfile: { inline: dockerfileText },
+        context: { location: contextDir },
+        platforms: resolved.platforms as dockerBuild.Platform[],
+        buildArgs: { SOURCE_DATE_EPOCH: String(resolved.sourceDateEpoch) },
+        tags: [pulumi.interpolate`${this.repositoryUrl}:${tag}`],
+        push: true,
+        buildOnPreview: args.buildOnPreview ?? HARDENED_IMAGE_DEFAULTS.buildOnPreview,
+        registries: [{ address: creds.address, username: creds.username, password: creds.password }],
+        cacheFrom: cacheRef === undefined ? undefined : [{ registry: { ref: cacheRef } }],
+        // ECR needs an image manifest with OCI media types for registry caches.
+        cacheTo: cacheRef === undefined ? undefined : [{ registry: { ref: cacheRef, mode: "max", imageManifest: true, ociMediaTypes: true, ignoreError: true } }],
+      },
+      // Pushed images outlive a replace or destroy of the build that made them.
+      { parent: this, retainOnDelete: true },
+    );
+    this.digest = image.digest;
+    this.ref = pulumi.interpolate`${this.repositoryUrl}@${image.digest}`;
+    this.taggedRef = pulumi.interpolate`${this.repositoryUrl}:${tag}`;
+    this.dockerfile = pulumi.output(dockerfileText);
+    this.registerOutputs({ ref: this.ref, digest: this.digest, taggedRef: this.taggedRef, dockerfile: this.dockerfile, repositoryUrl: this.repositoryUrl });
+  }
+}

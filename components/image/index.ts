@@ -1,0 +1,2 @@
+export * from "./hardened-image";
+export * from "./context-hash";

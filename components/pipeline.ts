@@ -1,0 +1,90 @@
+import * as pulumi from "@pulumi/pulumi";
+import { HardenedImage, HardenedImageArgs } from "./image/hardened-image";
+import { EcrRegistry, EcrRegistryArgs, validateEcrRegistryArgs } from "./registry/ecr-registry";
+import { Registry } from "./registry/registry";
+import { throwInvalid } from "./errors";
+import { joinPath, ValidationIssue } from "./render/issues";
+import { validateImages } from "./render/validate";
+import { EnvironmentPolicy, ImageSpec } from "./spec/types";
+
+/** Registry choice: an ECR registry the pipeline creates, or a registry made elsewhere. */
+export type PipelineRegistryArgs =
+  | ({ readonly type: "ecr" } & Omit<EcrRegistryArgs, "images">)
+  | { readonly type: "existing"; readonly registry: Registry };
+
+export interface GoldenImagePipelineArgs {
+  /** Where images live. ECR repositories are created for every image. */
+  readonly registry: PipelineRegistryArgs;
+  /** The golden images, as typed specs. Names are unique. */
+  readonly images: readonly ImageSpec[];
+  /** The environment's rules: digests required (always in prod), mirror, commit time. */
+  readonly policy: EnvironmentPolicy;
+  /** Build settings applied to every image (see HardenedImageArgs).
+   *  @default {} (HardenedImage defaults) */
+  readonly build?: Pick<HardenedImageArgs, "tagPrefix" | "cache" | "baseDirectory" | "buildOnPreview">;
+}
+
+/** Every problem of the pipeline's args, at once, with property paths from the args root. */
+export function validateGoldenImagePipelineArgs(args: GoldenImagePipelineArgs): ValidationIssue[] {
+  const issues = validateImages(args.images ?? [], args.policy, "images", "policy");
+  if (!Array.isArray(args.images) || args.images.length === 0) {
+    issues.push({ path: "images", value: args.images, problem: "no images to build", fix: "list at least one image spec" });
+  }
+  const registry = args.registry as { type?: unknown } | undefined;
+  if (registry?.type === "ecr") {
+    const { type: _type, ...ecr } = args.registry as { type: "ecr" } & Omit<EcrRegistryArgs, "images">;
+    const names = (args.images ?? []).map((i) => i?.name).filter((n): n is string => typeof n === "string");
+    issues.push(
+      ...validateEcrRegistryArgs({ ...ecr, images: Array.from(new Set(names)) }).map((i) => ({
+        ...i,
+        path: i.path.startsWith("images") ? i.path : joinPath("registry", i.path),
+      })),
+    );
+  } else if (registry?.type !== "existing") {
+    issues.push({ path: "registry.type", value: registry?.type, problem: "is not a registry type", fix: "use \"ecr\", or \"existing\" with a Registry" });
+  }
+  return issues;
+}
+
+/**
+ * The whole golden-image pipeline for one environment: the registry and every hardened image.
+ * Signing, the scan gate and rebuild schedules plug in as further optional args.
+ */
+export class GoldenImagePipeline extends pulumi.ComponentResource {
+  public readonly registry: Registry;
+  public readonly images: Readonly<Record<string, HardenedImage>>;
+  /** Image name -> `repository@sha256:<digest>`. */
+  public readonly refs: pulumi.Output<Record<string, string>>;
+  /** Image name -> rendered Dockerfile. */
+  public readonly dockerfiles: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: GoldenImagePipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("golden-image:index:GoldenImagePipeline", name, {}, opts);
+    throwInvalid(`Invalid GoldenImagePipeline "${name}"`, validateGoldenImagePipelineArgs(args));
+
+    const names = args.images.map((i) => i.name);
+    if (args.registry.type === "ecr") {
+      const { type: _type, ...ecr } = args.registry;
+      this.registry = new EcrRegistry(`${name}-registry`, { ...ecr, images: names }, { parent: this });
+    } else {
+      this.registry = args.registry.registry;
+    }
+    const images: Record<string, HardenedImage> = {};
+    for (const spec of [...args.images].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      images[spec.name] = new HardenedImage(
+        `${name}-${spec.name.replace(/\//g, "-")}`,
+        { spec, policy: args.policy, registry: this.registry, ...(args.build ?? {}) },
+        { parent: this },
+      );
+    }
+    this.images = images;
+    this.refs = collect(images, (i) => i.ref);
+    this.dockerfiles = collect(images, (i) => i.dockerfile);
+    this.registerOutputs({ refs: this.refs, dockerfiles: this.dockerfiles });
+  }
+}
+
+function collect(images: Record<string, HardenedImage>, pick: (i: HardenedImage) => pulumi.Output<string>): pulumi.Output<Record<string, string>> {
+  const keys = Object.keys(images).sort();
+  return pulumi.all(keys.map((k) => pick(images[k]))).apply((values) => Object.fromEntries(keys.map((k, i) => [k, values[i]])));
+}

@@ -1,0 +1,115 @@
+/**
+ * The stack's configuration, read the same way by the Pulumi program and by the `golden`
+ * CLI (from Pulumi.<env>.yaml), so both see one set of image specs. Every mistake is reported
+ * at once, naming the config key and the fix.
+ */
+import { z } from "zod";
+import { ENVIRONMENTS, EnvironmentPolicy, ImageSpec } from "../components/spec/types";
+import { formatIssues, ValidationError, ValidationIssue } from "../components/render/issues";
+import { structuralIssues } from "../components/render/schema";
+import { validateImages } from "../components/render/validate";
+
+/** The Pulumi project name, and so the config namespace. */
+export const CONFIG_NAMESPACE = "golden-images";
+
+export const CONFIG_KEYS = ["environment", "registry", "mirror", "images", "allowTagOnlyBases", "sourceDateEpoch"] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+export interface StackConfig {
+  readonly policy: EnvironmentPolicy;
+  /** Registry settings, passed to the registry component (type selects the backend). */
+  readonly registry: { readonly type: "ecr" } & Record<string, unknown>;
+  readonly images: readonly ImageSpec[];
+}
+
+const topLevel = z.object({
+  environment: z.enum(ENVIRONMENTS),
+  registry: z.looseObject({ type: z.literal("ecr") }),
+  mirror: z.string().optional(),
+  images: z.array(z.unknown()).min(1),
+  allowTagOnlyBases: z.boolean().optional(),
+  sourceDateEpoch: z.number().optional(),
+});
+
+/**
+ * Parses config values (already decoded from YAML or `pulumi.Config.getObject`), keyed by the
+ * short key. Throws one ValidationError naming `golden-images:<key>` paths.
+ */
+export function parseStackConfig(values: Readonly<Record<string, unknown>>): StackConfig {
+  const issues = stackConfigIssues(values);
+  if (issues.length > 0) {
+    throw new ValidationError(`Invalid stack configuration`, issues);
+  }
+  const v = values as Record<string, any>;
+  return {
+    policy: policyFrom(v),
+    registry: v.registry,
+    images: v.images as ImageSpec[],
+  };
+}
+
+export function stackConfigIssues(values: Readonly<Record<string, unknown>>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const key of Object.keys(values).sort()) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+      issues.push({
+        path: `${CONFIG_NAMESPACE}:${key}`,
+        value: values[key],
+        problem: "is not a configuration key of this project",
+        fix: `remove it or use one of: ${CONFIG_KEYS.map((k) => `${CONFIG_NAMESPACE}:${k}`).join(", ")}`,
+      });
+    }
+  }
+  const structural = structuralIssues(topLevel, pick(values), "").map((i) => ({
+    ...i,
+    path: `${CONFIG_NAMESPACE}:${i.path}`,
+    fix: i.problem === "is required" ? `run \`pulumi config set ${CONFIG_NAMESPACE}:${i.path.split(/[.[]/)[0]} <value>\` or add it to Pulumi.<stack>.yaml` : i.fix,
+  }));
+  if (structural.length > 0) {
+    return [...issues, ...structural];
+  }
+  const v = values as Record<string, any>;
+  const policy = policyFrom(v);
+  // Policy problems are named by their config key, not by a policy path.
+  const imageIssues = validateImages(v.images as unknown[], policy, `${CONFIG_NAMESPACE}:images`, CONFIG_NAMESPACE).map((i) => ({
+    ...i,
+    path: i.path.replace(new RegExp(`^${CONFIG_NAMESPACE}\\.`), `${CONFIG_NAMESPACE}:`),
+  }));
+  return [...issues, ...imageIssues];
+}
+
+export function formatConfigIssues(issues: readonly ValidationIssue[]): string {
+  return formatIssues("Invalid stack configuration", issues);
+}
+
+function policyFrom(v: Record<string, any>): EnvironmentPolicy {
+  const policy: { -readonly [K in keyof EnvironmentPolicy]: EnvironmentPolicy[K] } = { environment: v.environment };
+  if (v.mirror !== undefined) policy.mirror = v.mirror;
+  if (v.allowTagOnlyBases !== undefined) policy.allowTagOnlyBases = v.allowTagOnlyBases;
+  if (v.sourceDateEpoch !== undefined) policy.sourceDateEpoch = v.sourceDateEpoch;
+  return policy;
+}
+
+function pick(values: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    if (values[key] !== undefined) {
+      out[key] = values[key];
+    }
+  }
+  return out;
+}
+
+/** Reads `config:` of a Pulumi.<stack>.yaml document into short keys (for the CLI and tests). */
+export function configValuesFromStackFile(doc: unknown): Record<string, unknown> {
+  const config = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const [ns, short] = key.includes(":") ? key.split(":", 2) : [CONFIG_NAMESPACE, key];
+    if (ns === CONFIG_NAMESPACE) {
+      out[short] = value;
+    }
+  }
+  return out;
+}
+

@@ -1,0 +1,141 @@
+/**
+ * Pulumi unit-test mocks: records every resource (type, name, inputs, parent) and throws on
+ * any provider function call we have not mocked, so an unexpected cloud lookup fails the test.
+ */
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, any>;
+  readonly urn: string;
+  readonly parent?: string;
+  readonly custom: boolean;
+}
+
+export const ACCOUNT_ID = "123456789012";
+export const REGION = "eu-west-1";
+/** A fake registry host: tests never name a real one. */
+export const FAKE_ECR_HOST = `${ACCOUNT_ID}.dkr.registry.example.test`;
+
+const CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>> = {
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/test`, userId: "AIDTEST", id: ACCOUNT_ID }),
+  "aws:index/getRegion:getRegion": () => ({ name: REGION, region: REGION, id: REGION }),
+  "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+  "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
+    authorizationToken: "dGVzdDp0ZXN0",
+    proxyEndpoint: `https://${FAKE_ECR_HOST}`,
+    userName: "AWS",
+    password: "mock-password",
+    expiresAt: "2030-01-01T00:00:00Z",
+    id: "token",
+  }),
+  "aws:iam/getPolicyDocument:getPolicyDocument": (inputs) => ({ json: JSON.stringify(inputs), id: "doc" }),
+};
+
+function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+  switch (type) {
+    case "aws:ecr/repository:Repository":
+      return {
+        arn: `arn:aws:ecr:${REGION}:${ACCOUNT_ID}:repository/${inputs.name ?? name}`,
+        repositoryUrl: `${FAKE_ECR_HOST}/${inputs.name ?? name}`,
+        registryId: ACCOUNT_ID,
+      };
+    case "aws:kms/key:Key":
+      return { arn: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/${name}`, keyId: name };
+    case "aws:iam/role:Role":
+      return { arn: `arn:aws:iam::${ACCOUNT_ID}:role/${inputs.name ?? name}`, name: inputs.name ?? name };
+    case "docker-build:index:Image": {
+      const digest = `sha256:${crypto.createHash("sha256").update(JSON.stringify(inputs)).digest("hex")}`;
+      const tag: string = (inputs.tags ?? [])[0] ?? name;
+      return { digest, ref: `${tag.replace(/:[^:/]+$/, "")}@${digest}`, contextHash: "hash" };
+    }
+    default:
+      return {};
+  }
+}
+
+export class MockRecorder {
+  public readonly resources: RecordedResource[] = [];
+  ofType(type: string): RecordedResource[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+  one(type: string): RecordedResource {
+    const found = this.ofType(type);
+    if (found.length !== 1) {
+      throw new Error(`expected one ${type}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+    }
+    return found[0];
+  }
+  byName(name: string): RecordedResource {
+    const found = this.resources.find((r) => r.name === name);
+    if (found === undefined) {
+      throw new Error(`no resource named ${name}; have: ${this.resources.map((r) => r.name).join(", ")}`);
+    }
+    return found;
+  }
+}
+
+/** Installs mocks; call in beforeAll/beforeEach and construct components after it. */
+export function setupMocks(project = "golden-test", stack = "dev"): MockRecorder {
+  const recorder = new MockRecorder();
+  pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+        const urn = `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`;
+        recorder.resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          urn,
+          parent: (args as unknown as { parent?: string }).parent,
+          custom: args.custom ?? true,
+        });
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs) } };
+      },
+      call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        const handler = CALLS[args.token];
+        if (handler === undefined) {
+          throw new Error(`unmocked provider call ${args.token}: add it to test/unit/mocks.ts if the component really needs it`);
+        }
+        return handler(args.inputs);
+      },
+    },
+    project,
+    stack,
+    false,
+  );
+  return recorder;
+}
+
+/** Resolves an Output in a test (undefined while unknown). */
+export function valueOf<T>(output: pulumi.Input<T> | pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
+}
+
+/** Waits until every resource registration queued so far has reached the mocks. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+interface Internal {
+  __name?: string;
+  __pulumiType?: string;
+  __childResources?: Set<Internal>;
+}
+
+/** Names (`type::name`) of every resource created under `root`, through any depth of parents. */
+export function descendantsOf(root: pulumi.Resource): string[] {
+  const out: string[] = [];
+  const walk = (r: Internal) => {
+    for (const child of r.__childResources ?? []) {
+      out.push(`${child.__pulumiType}::${child.__name}`);
+      walk(child);
+    }
+  };
+  walk(root as unknown as Internal);
+  return out.sort();
+}
