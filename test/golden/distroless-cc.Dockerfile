@@ -1,0 +1,24 @@
+# Rendered by pulumi-golden-image. Do not edit: change the image spec instead.
+# image: golden/distroless-cc, flavor: distroless-cc, hardening: strict
+
+FROM mirror.example.internal/hub/library/gcc:12-bookworm@sha256:94f0fa7f897ccce65856dc5a98bae4bf6957a346766613d79414c976d093aa4a AS build
+WORKDIR /src
+COPY [".","/src"]
+RUN mkdir -p /out && g++ -O2 -s -o /out/app main.cc
+
+FROM mirror.example.internal/hub/distroless-cc-base:1@sha256:ce1dfa0747782679a0d4e450ba224f2bf27954d9ee80421388959371dc1a6285 AS runtime
+COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]
+ENV APP_MODE="production" \
+    TZ="UTC"
+WORKDIR /app
+LABEL com.example.team="platform" \
+    org.opencontainers.image.base.digest="sha256:ce1dfa0747782679a0d4e450ba224f2bf27954d9ee80421388959371dc1a6285" \
+    org.opencontainers.image.base.name="mirror.example.internal/hub/distroless-cc-base:1" \
+    org.opencontainers.image.created="2025-11-23T00:00:00Z" \
+    org.opencontainers.image.revision="3f2c1d0e9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e" \
+    org.opencontainers.image.source="https://git.example.com/platform/golden-images" \
+    org.opencontainers.image.title="golden/distroless-cc"
+EXPOSE 8080/tcp
+USER 65532:65532
+HEALTHCHECK --interval=15s --timeout=5s --start-period=0s --retries=3 CMD ["/app/app","--health"]
+ENTRYPOINT ["/app/app"]

@@ -1,0 +1,24 @@
+# Rendered by pulumi-golden-image. Do not edit: change the image spec instead.
+# image: golden/distroless-static, flavor: distroless-static, hardening: strict
+
+FROM mirror.example.internal/hub/library/gcc:12-bookworm@sha256:94f0fa7f897ccce65856dc5a98bae4bf6957a346766613d79414c976d093aa4a AS build
+WORKDIR /src
+COPY [".","/src"]
+RUN mkdir -p /out && gcc -static -Os -s -o /out/app main.c
+
+FROM mirror.example.internal/hub/distroless-static-base:1@sha256:61e4bab55ecbb8b261a6627a5c4c93a21d17d56064d73ffac42a50231dcf278f AS runtime
+COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]
+ENV APP_MODE="production" \
+    TZ="UTC"
+WORKDIR /app
+LABEL com.example.team="platform" \
+    org.opencontainers.image.base.digest="sha256:61e4bab55ecbb8b261a6627a5c4c93a21d17d56064d73ffac42a50231dcf278f" \
+    org.opencontainers.image.base.name="mirror.example.internal/hub/distroless-static-base:1" \
+    org.opencontainers.image.created="2025-11-23T00:00:00Z" \
+    org.opencontainers.image.revision="3f2c1d0e9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e" \
+    org.opencontainers.image.source="https://git.example.com/platform/golden-images" \
+    org.opencontainers.image.title="golden/distroless-static"
+EXPOSE 8080/tcp
+USER 65532:65532
+HEALTHCHECK --interval=15s --timeout=5s --start-period=0s --retries=3 CMD ["/app/app","--health"]
+ENTRYPOINT ["/app/app"]
