@@ -1,3 +1,4 @@
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { HardenedImage, HardenedImageArgs } from "./image/hardened-image";
 import { EcrRegistry, EcrRegistryArgs, validateEcrRegistryArgs } from "./registry/ecr-registry";
@@ -29,6 +30,15 @@ export function validateGoldenImagePipelineArgs(args: GoldenImagePipelineArgs): 
   const issues = validateImages(args.images ?? [], args.policy, "images", "policy");
   if (!Array.isArray(args.images) || args.images.length === 0) {
     issues.push({ path: "images", value: args.images, problem: "no images to build", fix: "list at least one image spec" });
+  }
+  const baseDirectory = args.build?.baseDirectory;
+  if (baseDirectory !== undefined && (path.isAbsolute(baseDirectory) || /^[A-Za-z]:[\\/]/.test(baseDirectory))) {
+    issues.push({
+      path: "build.baseDirectory",
+      value: baseDirectory,
+      problem: "is absolute, which differs between machines and makes previews noisy",
+      fix: "give a path relative to the program's directory, e.g. \".\"",
+    });
   }
   const registry = args.registry as { type?: unknown } | undefined;
   if (registry?.type === "ecr") {

@@ -63,7 +63,10 @@ export function stackConfigIssues(values: Readonly<Record<string, unknown>>): Va
   const structural = structuralIssues(topLevel, pick(values), "").map((i) => ({
     ...i,
     path: `${CONFIG_NAMESPACE}:${i.path}`,
-    fix: i.problem === "is required" ? `run \`pulumi config set ${CONFIG_NAMESPACE}:${i.path.split(/[.[]/)[0]} <value>\` or add it to Pulumi.<stack>.yaml` : i.fix,
+    fix:
+      i.problem === "is required" && !i.path.includes(".") && !i.path.includes("[")
+        ? `run \`pulumi config set ${CONFIG_NAMESPACE}:${i.path} <value>\` or add it to Pulumi.<stack>.yaml (${i.fix.replace(/^set \S+ to/, "to")})`
+        : i.fix,
   }));
   if (structural.length > 0) {
     return [...issues, ...structural];

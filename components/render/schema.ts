@@ -82,6 +82,9 @@ function toIssue(issue: z.core.$ZodIssue, root: unknown, basePath: string): Vali
         fix: "remove it or correct the spelling (see the ImageSpec reference in the README)",
       };
     case "invalid_value":
+      if (value === undefined) {
+        return { path, value, problem: "is required", fix: `set ${path} to one of: ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` };
+      }
       return {
         path,
         value,
@@ -95,11 +98,29 @@ function toIssue(issue: z.core.$ZodIssue, root: unknown, basePath: string): Vali
         problem: value === undefined ? "is required" : `must be ${article(issue.expected)}`,
         fix: value === undefined ? `set ${path} (${issue.expected})` : `give ${article(issue.expected)}`,
       };
+    case "too_small":
+      return {
+        path,
+        value,
+        problem: Array.isArray(value) && value.length === 0 ? "is empty" : `is below the minimum of ${String(issue.minimum)}`,
+        fix: Array.isArray(value) ? `list at least ${String(issue.minimum)}` : `use at least ${String(issue.minimum)}`,
+      };
     case "invalid_union":
-      return { path, value, problem: "has the wrong type", fix: "give a list of strings (exec form) or, where allowed, a string" };
+      return { path, value, problem: "has the wrong type", fix: unionFix(issue.path[issue.path.length - 1]) };
     default:
       return { path, value, problem: issue.message, fix: "correct the value" };
   }
+}
+
+/** The schema's unions: entrypoint/cmd (exec or shell form), user, and expose items. */
+function unionFix(key: PropertyKey | undefined): string {
+  if (key === "user") {
+    return "give a numeric UID[:GID] as a string or a number, e.g. \"65532:65532\"";
+  }
+  if (typeof key === "number") {
+    return "give a port as a number or a string, e.g. 8080 or \"8080/udp\"";
+  }
+  return "give a list of strings (exec form) or, where allowed, a string";
 }
 
 function article(expected: string): string {

@@ -18,6 +18,10 @@ export const ACCOUNT_ID = "123456789012";
 export const REGION = "eu-west-1";
 /** A fake registry host: tests never name a real one. */
 export const FAKE_ECR_HOST = `${ACCOUNT_ID}.dkr.registry.example.test`;
+/** The fake registry host of any account (FAKE_ECR_HOST for ACCOUNT_ID). */
+export function fakeEcrHost(registryId: string): string {
+  return `${registryId}.dkr.registry.example.test`;
+}
 
 const CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>> = {
   "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/test`, userId: "AIDTEST", id: ACCOUNT_ID }),
@@ -32,6 +36,18 @@ const CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>
     id: "token",
   }),
   "aws:iam/getPolicyDocument:getPolicyDocument": (inputs) => ({ json: JSON.stringify(inputs), id: "doc" }),
+  "aws:ecr/getRepository:getRepository": (inputs) => {
+    const registryId: string = inputs.registryId ?? ACCOUNT_ID;
+    const region: string = inputs.region ?? REGION;
+    return {
+      arn: `arn:aws:ecr:${region}:${registryId}:repository/${inputs.name}`,
+      repositoryUrl: `${fakeEcrHost(registryId)}/${inputs.name}`,
+      name: inputs.name,
+      registryId,
+      region,
+      id: inputs.name,
+    };
+  },
 };
 
 function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
@@ -77,9 +93,21 @@ export class MockRecorder {
   }
 }
 
-/** Installs mocks; call in beforeAll/beforeEach and construct components after it. */
+let installed: { key: string; recorder: MockRecorder } | undefined;
+
+/**
+ * Installs mocks once per project/stack and hands back an emptied recorder on later calls:
+ * one mock monitor for the whole file, so a component's late `registerOutputs` from an
+ * earlier test never hits a monitor that does not know it.
+ */
 export function setupMocks(project = "golden-test", stack = "dev"): MockRecorder {
+  const key = `${project}/${stack}`;
+  if (installed !== undefined && installed.key === key) {
+    installed.recorder.resources.length = 0;
+    return installed.recorder;
+  }
   const recorder = new MockRecorder();
+  installed = { key, recorder };
   pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {

@@ -1,0 +1,195 @@
+/**
+ * HardenedImage and GoldenImagePipeline under Pulumi mocks: resource types, key inputs,
+ * parenting, names, validation before creation, and quiet (deterministic) inputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { GoldenImagePipeline, GoldenImagePipelineArgs, HardenedImage, HARDENED_IMAGE_DEFAULTS, InvalidArgumentsError, ImageSpec } from "../../components";
+import { descendantsOf, MockRecorder, settle, setupMocks, valueOf } from "./mocks";
+
+const DIGEST = `sha256:${"1".repeat(64)}`;
+const GCC = `library/gcc:12-bookworm@sha256:${"2".repeat(64)}`;
+
+function spec(name: string, flavor: ImageSpec["flavor"] = "distroless-static"): ImageSpec {
+  return {
+    name,
+    flavor,
+    ...(flavor === "scratch" ? {} : { base: `distroless/static-debian12:nonroot@${DIGEST}` }),
+    context: "images/hello",
+    builders: [{ name: "build", image: GCC, copy: [{ src: "hello.c", dest: "/src/hello.c" }], run: ["gcc -static -o /out/hello hello.c"] }],
+    copy: [{ from: "build", src: "/out/hello", dest: "/hello" }],
+    entrypoint: ["/hello"],
+  };
+}
+
+const ARGS: GoldenImagePipelineArgs = {
+  registry: { type: "ecr", repositoryPrefix: "golden/" },
+  images: [spec("hello-static"), spec("hello-scratch", "scratch")],
+  policy: { environment: "prod", mirror: "mirror.example.internal/hub", sourceDateEpoch: 1763856000 },
+};
+
+describe("GoldenImagePipeline", () => {
+  let mocks: MockRecorder;
+  let pipeline: GoldenImagePipeline;
+  beforeAll(async () => {
+    mocks = setupMocks();
+    pipeline = new GoldenImagePipeline("golden", ARGS);
+    await valueOf(pipeline.refs);
+    await settle();
+  });
+
+  it("creates one registry, one repository and one build per image", () => {
+    expect(mocks.ofType("golden-image:registry:EcrRegistry").map((r) => r.name)).toEqual(["golden-registry"]);
+    expect(mocks.ofType("aws:ecr/repository:Repository").map((r) => r.inputs.name).sort()).toEqual(["golden/hello-scratch", "golden/hello-static"]);
+    expect(mocks.ofType("golden-image:image:HardenedImage").map((r) => r.name).sort()).toEqual(["golden-hello-scratch", "golden-hello-static"]);
+    expect(mocks.ofType("docker-build:index:Image").map((r) => r.name).sort()).toEqual(["golden-hello-scratch-build", "golden-hello-static-build"]);
+  });
+
+  it("parents every resource under the pipeline", () => {
+    // GIVEN every resource the mocks saw WHEN we walk the pipeline's children THEN all are reached
+    const recorded = mocks.resources.filter((r) => r.name !== "golden").map((r) => `${r.type}::${r.name}`).sort();
+    expect(descendantsOf(pipeline)).toEqual(recorded);
+  });
+
+  it("outputs image name -> repository@sha256 digest refs", async () => {
+    const refs = await valueOf(pipeline.refs);
+    expect(Object.keys(refs)).toEqual(["hello-scratch", "hello-static"]);
+    for (const [name, ref] of Object.entries(refs)) {
+      expect(ref).toMatch(new RegExp(`^[^@]+/golden/${name}@sha256:[a-f0-9]{64}$`));
+    }
+  });
+
+  it("exposes the rendered Dockerfile of each image as an output", async () => {
+    const dockerfiles = await valueOf(pipeline.dockerfiles);
+    expect(dockerfiles["hello-static"]).toContain(`FROM mirror.example.internal/hub/distroless/static-debian12:nonroot@${DIGEST} AS runtime`);
+    expect(dockerfiles["hello-scratch"]).toContain("FROM scratch AS runtime");
+  });
+
+  it("builds each image with the rendered Dockerfile, immutable content tag, push and a registry cache", () => {
+    const build = mocks.byName("golden-hello-static-build").inputs;
+    expect(build.dockerfile.inline).toContain("USER 65532:65532");
+    expect(build.push).toBe(true);
+    expect(build.platforms).toEqual(["linux/amd64"]);
+    expect(build.context.location).toBe("images/hello");
+    expect(build.buildArgs).toEqual({ SOURCE_DATE_EPOCH: "1763856000" });
+    expect(build.tags).toHaveLength(1);
+    expect(build.tags[0]).toMatch(/\/golden\/hello-static:v[a-f0-9]{16}$/);
+    expect(build.cacheFrom).toEqual([{ registry: { ref: expect.stringMatching(/\/golden\/hello-static:buildcache$/) } }]);
+    expect(build.cacheTo[0].registry).toMatchObject({ mode: "max", imageManifest: true, ociMediaTypes: true });
+    expect(build.buildOnPreview).toBe(false);
+    // The registry login reaches the provider as a secret, never as plain text in the state.
+    expect(build.registries).toEqual({
+      [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+      value: [{ address: expect.stringContaining("registry.example.test"), username: "AWS", password: "mock-password" }],
+    });
+  });
+});
+
+describe("GoldenImagePipeline validation", () => {
+  beforeEach(() => setupMocks());
+
+  it("reports every problem at once, with paths from the args root, before creating anything", () => {
+    // GIVEN two bad images and a bad registry setting
+    const mocks = setupMocks();
+    const bad: GoldenImagePipelineArgs = {
+      registry: { type: "ecr", repositoryPrefix: "Golden" },
+      images: [{ ...spec("hello-static"), user: 0 }, { ...spec("hello-static"), base: "distroless/static-debian12:nonroot" }],
+      policy: ARGS.policy,
+    };
+    // WHEN the pipeline is constructed THEN one report lists them all
+    let error: unknown;
+    try {
+      new GoldenImagePipeline("bad", bad);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidArgumentsError);
+    const paths = (error as InvalidArgumentsError).issues.map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(["images[0].user", "images[1].base", "images[1].name", "registry.repositoryPrefix"]));
+    expect((error as Error).message).toContain('images[0].user: runs as root (value: 0). Fix: use a non-root UID such as 65532');
+    expect(pulumi.runtime.isDryRun()).toBe(false);
+    // The component itself registered, but no child was created.
+    expect(mocks.resources.filter((r) => r.type !== "golden-image:index:GoldenImagePipeline")).toEqual([]);
+  });
+
+  it("refuses tag-only bases in prod even when the policy asks for them", () => {
+    expect(() => new GoldenImagePipeline("p", { ...ARGS, policy: { ...ARGS.policy, allowTagOnlyBases: true } })).toThrow(
+      "policy.allowTagOnlyBases: prod never allows tag-only bases (value: true)",
+    );
+  });
+
+  it("uses an existing registry instead of creating one", async () => {
+    const mocks = setupMocks();
+    const existing = {
+      kind: "test",
+      imageNames: ["hello-static"],
+      repositoryUrl: (image: string) => pulumi.output(`registry.example.internal/${image}`),
+      pushCredentials: () => ({ address: pulumi.output("registry.example.internal"), username: pulumi.output("u"), password: pulumi.secret("p") }),
+      grantPull: () => {
+        throw new Error("not used");
+      },
+      grantPush: () => {
+        throw new Error("not used");
+      },
+    };
+    const p = new GoldenImagePipeline("ext", { registry: { type: "existing", registry: existing }, images: [spec("hello-static")], policy: ARGS.policy });
+    const refs = await valueOf(p.refs);
+    await settle();
+    expect(refs["hello-static"]).toMatch(/^registry\.example\.internal\/hello-static@sha256:/);
+    expect(mocks.ofType("aws:ecr/repository:Repository")).toEqual([]);
+  });
+});
+
+describe("HardenedImage", () => {
+  it("applies its documented defaults", async () => {
+    // GIVEN no optional args WHEN built THEN the defaults in HARDENED_IMAGE_DEFAULTS are the ones used
+    const mocks = setupMocks();
+    const p = new GoldenImagePipeline("d", { ...ARGS, images: [spec("hello-static")] });
+    await valueOf(p.refs);
+    await settle();
+    const build = mocks.byName("d-hello-static-build").inputs;
+    expect(build.tags[0]).toMatch(new RegExp(`:${HARDENED_IMAGE_DEFAULTS.tagPrefix}[a-f0-9]{16}$`));
+    expect(build.cacheFrom[0].registry.ref).toMatch(new RegExp(`:${HARDENED_IMAGE_DEFAULTS.cacheTag}$`));
+    expect(build.buildOnPreview).toBe(HARDENED_IMAGE_DEFAULTS.buildOnPreview);
+    expect(build.context.location).toBe("images/hello");
+  });
+
+  it("changes its tag when the Dockerfile changes, and only then", async () => {
+    const tagFor = async (s: ImageSpec) => {
+      const mocks = setupMocks();
+      const p = new GoldenImagePipeline("t", { ...ARGS, images: [s] });
+      await valueOf(p.refs);
+      await settle();
+      return mocks.byName(`t-${s.name}-build`).inputs.tags[0] as string;
+    };
+    const a = await tagFor(spec("hello-static"));
+    expect(await tagFor(spec("hello-static"))).toBe(a);
+    expect(await tagFor({ ...spec("hello-static"), env: { MODE: "x" } })).not.toBe(a);
+  });
+
+  it("can turn the registry cache off", async () => {
+    const mocks = setupMocks();
+    const p = new GoldenImagePipeline("n", { ...ARGS, images: [spec("hello-static")], build: { cache: false } });
+    await valueOf(p.refs);
+    await settle();
+    const build = mocks.byName("n-hello-static-build").inputs;
+    expect(build.cacheFrom).toBeUndefined();
+    expect(build.cacheTo).toBeUndefined();
+  });
+
+  it("refuses an absolute base directory (it would differ between machines)", () => {
+    setupMocks();
+    expect(() => new GoldenImagePipeline("abs", { ...ARGS, build: { baseDirectory: "/home/me/project" } })).toThrow(
+      'build.baseDirectory: is absolute, which differs between machines and makes previews noisy (value: "/home/me/project")',
+    );
+  });
+
+  it("passes push credentials with a secret password", async () => {
+    setupMocks();
+    const p = new GoldenImagePipeline("s", { ...ARGS, images: [spec("hello-static")] });
+    const creds = p.registry.pushCredentials();
+    expect(await pulumi.isSecret(creds.password)).toBe(true);
+    await valueOf(p.refs);
+    await settle();
+    expect(p.images["hello-static"]).toBeInstanceOf(HardenedImage);
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * The per-environment program, run under mocks with each Pulumi.<env>.yaml, and the
+ * determinism guarantee: the same program from two directories gives identical inputs.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { InvalidArgumentsError } from "../../components";
+import { configValuesFromStackFile, parseStackConfig } from "../../stacks/config";
+import { createStack } from "../../stacks/program";
+import { MockRecorder, settle, setupMocks, valueOf } from "./mocks";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+function stackFile(env: string): Record<string, unknown> {
+  return configValuesFromStackFile(YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${env}.yaml`), "utf8")));
+}
+
+/** Sets the stack's config the way the Pulumi engine hands it to a program (JSON for objects). */
+function useConfig(values: Record<string, unknown>): void {
+  const all: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) {
+    all[`golden-images:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  pulumi.runtime.setAllConfig(all);
+}
+
+async function runStack(values: Record<string, unknown>, cwd = ROOT): Promise<MockRecorder> {
+  const mocks = setupMocks("golden-images", "test");
+  const before = process.cwd();
+  process.chdir(cwd);
+  try {
+    useConfig(values);
+    const pipeline = createStack();
+    await valueOf(pipeline.refs);
+    await settle();
+    return mocks;
+  } finally {
+    process.chdir(before);
+  }
+}
+
+describe.each(["dev", "staging", "prod"])("the %s stack", (env) => {
+  const values = stackFile(env);
+  const images = (values.images as { name: string }[]).map((i) => i.name).sort();
+  let mocks: MockRecorder;
+  beforeAll(async () => {
+    mocks = await runStack(values);
+  });
+
+  it("composes one pipeline with a repository and a build per configured image", () => {
+    expect(mocks.ofType("golden-image:index:GoldenImagePipeline").map((r) => r.name)).toEqual([`golden-${env}`]);
+    expect(mocks.ofType("aws:ecr/repository:Repository").map((r) => r.inputs.name).sort()).toEqual(images.map((i) => `golden/${i}`));
+    expect(mocks.ofType("docker-build:index:Image")).toHaveLength(images.length);
+  });
+
+  it("uses immutable tags and a lifecycle that keeps the configured releases", () => {
+    const registry = values.registry as { lifecycle: { keepReleases: number; untaggedRetentionDays: number } };
+    for (const repo of mocks.ofType("aws:ecr/repository:Repository")) {
+      expect(repo.inputs.imageTagMutability).toMatch(/^IMMUTABLE/);
+    }
+    const policy = JSON.parse(mocks.ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy")[0].inputs.policy);
+    const counts = policy.rules.map((r: { selection: { countNumber: number } }) => r.selection.countNumber);
+    expect(counts).toEqual(expect.arrayContaining([registry.lifecycle.keepReleases, registry.lifecycle.untaggedRetentionDays]));
+  });
+
+  it("renders only digest-pinned bases in its Dockerfiles unless the environment allows tags", () => {
+    for (const build of mocks.ofType("docker-build:index:Image")) {
+      const froms = (build.inputs.dockerfile.inline as string).split("\n").filter((l) => l.startsWith("FROM ") && !l.startsWith("FROM scratch"));
+      for (const from of froms) {
+        if (env === "dev") {
+          expect(from).toMatch(/^FROM mirror\.example\.internal\/hub\//);
+        } else {
+          expect(from).toMatch(/@sha256:[a-f0-9]{64} AS /);
+        }
+      }
+    }
+  });
+});
+
+describe("stack configuration errors", () => {
+  it("are reported at preview, naming the config keys and the fix, all at once", async () => {
+    // GIVEN prod config with a tag-only base, a root user and an unknown key
+    const prod = stackFile("prod");
+    const images = JSON.parse(JSON.stringify(prod.images));
+    images[0].base = "distroless/static-debian12:nonroot";
+    images[1].user = "0";
+    setupMocks("golden-images", "test");
+    useConfig({ ...prod, images, retention: 3 });
+    // WHEN the program runs THEN one report names every key
+    let error: unknown;
+    try {
+      createStack();
+    } catch (e) {
+      error = e;
+    }
+    await settle();
+    expect(error).toBeInstanceOf(InvalidArgumentsError);
+    expect((error as Error).message).toBe(
+      [
+        "Invalid stack configuration (3 problems):",
+        '  - golden-images:retention: is not a configuration key of this project (value: 3). Fix: remove it or use one of: golden-images:environment, golden-images:registry, golden-images:mirror, golden-images:images, golden-images:allowTagOnlyBases, golden-images:sourceDateEpoch',
+        '  - golden-images:images[0].base: has no digest and this environment requires digests (value: "distroless/static-debian12:nonroot"). Fix: pin it: "distroless/static-debian12:nonroot@sha256:<digest>" (the digest your mirror serves)',
+        '  - golden-images:images[1].user: runs as root (value: "0"). Fix: use a non-root UID such as 65532 (the catalog\'s nonroot)',
+      ].join("\n"),
+    );
+  });
+
+  it("names a missing required key and how to set it", () => {
+    expect(() => parseStackConfig({ registry: { type: "ecr" }, images: [] })).toThrow(
+      [
+        "Invalid stack configuration (2 problems):",
+        '  - golden-images:environment: is required (value: not set). Fix: run `pulumi config set golden-images:environment <value>` or add it to Pulumi.<stack>.yaml (to one of: "dev", "staging", "prod")',
+        "  - golden-images:images: is empty (value: []). Fix: list at least 1",
+      ].join("\n"),
+    );
+  });
+
+  it("refuses tag-only bases in prod even when allowTagOnlyBases is set", () => {
+    expect(() => parseStackConfig({ ...stackFile("prod"), allowTagOnlyBases: true })).toThrow(
+      "golden-images:allowTagOnlyBases: prod never allows tag-only bases (value: true)",
+    );
+  });
+});
+
+describe("determinism", () => {
+  it("gives identical resource inputs from two different working directories", async () => {
+    // GIVEN two copies of the project's build contexts in unrelated directories
+    const dirs = ["a", "b/deeper"].map((sub) => {
+      const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "golden-det-")), sub);
+      fs.mkdirSync(path.join(dir, "images"), { recursive: true });
+      fs.cpSync(path.join(ROOT, "images"), path.join(dir, "images"), { recursive: true });
+      return dir;
+    });
+    // WHEN the dev program runs in each
+    const snapshot = async (dir: string) => {
+      const mocks = await runStack(stackFile("dev"), dir);
+      return JSON.stringify(mocks.resources.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs })));
+    };
+    const first = await snapshot(dirs[0]);
+    const second = await snapshot(dirs[1]);
+    // THEN every input is the same and none carries a machine path
+    expect(second).toBe(first);
+    expect(first).not.toContain(os.tmpdir());
+    expect(first).not.toContain(ROOT);
+    expect(first).toContain("docker-build:index:Image");
+  });
+
+  it("changes the image tag when a file of the build context changes", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "golden-ctx-"));
+    fs.cpSync(path.join(ROOT, "images"), path.join(dir, "images"), { recursive: true });
+    const tags = async () => (await runStack(stackFile("dev"), dir)).ofType("docker-build:index:Image").map((r) => r.inputs.tags[0]).sort();
+    const before = await tags();
+    fs.appendFileSync(path.join(dir, "images", "hello", "hello.c"), "/* patched */\n");
+    const after = await tags();
+    expect(after).toHaveLength(before.length);
+    after.forEach((t: string, i: number) => expect(t).not.toBe(before[i]));
+  });
+});
