@@ -100,7 +100,7 @@ function renderRuntime(image: ResolvedImage): string[] {
   if (image.healthcheck !== undefined) {
     const h = image.healthcheck;
     out.push(
-      `HEALTHCHECK --interval=${h.interval} --timeout=${h.timeout} --start-period=${h.startPeriod} --retries=${h.retries} CMD ${jsonArray(h.test)}`,
+      `HEALTHCHECK --interval=${h.interval} --timeout=${h.timeout}${h.startPeriod !== undefined ? ` --start-period=${h.startPeriod}` : ""} --retries=${h.retries} CMD ${jsonArray(h.test)}`,
     );
   }
   if (image.entrypoint !== undefined) {

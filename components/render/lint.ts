@@ -2,7 +2,7 @@
  * A policy check on any Dockerfile text, read by a real Dockerfile parser (dockerfile-ast).
  * The renderer's output must pass it; it also judges hand-written Dockerfiles the same way.
  */
-import { DockerfileParser, Instruction } from "dockerfile-ast";
+import { Arg, DockerfileParser, Env, Instruction } from "dockerfile-ast";
 import { ValidationIssue } from "./issues";
 import { SECRET_NAME } from "./validate";
 
@@ -58,9 +58,10 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Validat
     if (keyword === "ADD" && args.some((a) => /^[a-z][a-z0-9+.-]*:\/\//i.test(a) || a.startsWith("git@"))) {
       issues.push({ path: where(instruction), value: args.join(" "), problem: "ADD fetches a remote URL", fix: "download in a builder stage with a checksum check and COPY the result" });
     }
-    if (keyword === "ENV" || keyword === "ARG") {
-      for (const raw of args) {
-        const name = raw.split("=")[0];
+    // Property names from the parser: whitespace-split arguments would test words of quoted values too.
+    if (instruction instanceof Env || instruction instanceof Arg) {
+      for (const property of instruction.getProperties()) {
+        const name = property.getName();
         if (SECRET_NAME.test(name)) {
           issues.push({ path: where(instruction), value: name, problem: `${keyword} looks like a secret`, fix: "use a BuildKit secret mount or a runtime secret store" });
         }

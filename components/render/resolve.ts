@@ -44,7 +44,7 @@ export interface ResolvedImage {
   readonly env: Readonly<Record<string, string>>;
   readonly args: Readonly<Record<string, string>>;
   readonly expose: readonly string[];
-  readonly healthcheck?: Required<HealthcheckSpec>;
+  readonly healthcheck?: Required<Omit<HealthcheckSpec, "startPeriod">> & Pick<HealthcheckSpec, "startPeriod">;
   readonly labels: Readonly<Record<string, string>>;
   readonly hardening: Hardening;
   /** Whether the finished runtime has a shell: the flavor has one and hardening keeps it. */
@@ -56,7 +56,7 @@ export interface ResolvedImage {
   readonly sourceDateEpoch: number;
 }
 
-export const HEALTHCHECK_DEFAULTS = { interval: "30s", timeout: "5s", retries: 3, startPeriod: "0s" } as const;
+export const HEALTHCHECK_DEFAULTS = { interval: "30s", timeout: "5s", retries: 3 } as const;
 
 /** The base a flavor uses when the spec names none (tag only: the environment decides if that is allowed). */
 export function defaultBase(flavor: Flavor): string | undefined {
@@ -113,7 +113,7 @@ export function resolveImage(spec: ImageSpec, policy: EnvironmentPolicy): Resolv
             interval: hc.interval ?? HEALTHCHECK_DEFAULTS.interval,
             timeout: hc.timeout ?? HEALTHCHECK_DEFAULTS.timeout,
             retries: hc.retries ?? HEALTHCHECK_DEFAULTS.retries,
-            startPeriod: hc.startPeriod ?? HEALTHCHECK_DEFAULTS.startPeriod,
+            startPeriod: hc.startPeriod,
           },
     labels: spec.labels ?? {},
     hardening,

@@ -29,6 +29,10 @@ export const RENDERER_LABELS = [
   "org.opencontainers.image.source",
   "org.opencontainers.image.title",
 ] as const;
+/** Stage names BuildKit reserves (`FROM scratch`, the named `context`); its ReservedStageName check. */
+export const BUILDKIT_RESERVED_STAGES = ["context", "scratch"] as const;
+/** 9999-12-31T23:59:59Z: the last time RFC 3339 can write. */
+export const MAX_SOURCE_DATE_EPOCH = 253402300799;
 /** Stage name of the final image. */
 export const RUNTIME_STAGE = "runtime";
 
@@ -55,11 +59,12 @@ export function validateEnvironmentPolicy(policy: unknown, path = "policy"): Val
       fix: "give host[:port][/path] of your pull-through cache, without scheme or tag",
     });
   }
-  if (p.sourceDateEpoch !== undefined && (!Number.isInteger(p.sourceDateEpoch) || p.sourceDateEpoch < 0)) {
+  // The upper bound keeps the created label a 4-digit-year RFC 3339 time (Date throws beyond 8.64e12 s).
+  if (p.sourceDateEpoch !== undefined && (!Number.isInteger(p.sourceDateEpoch) || p.sourceDateEpoch < 0 || p.sourceDateEpoch > MAX_SOURCE_DATE_EPOCH)) {
     issues.push({
       path: joinPath(path, "sourceDateEpoch"),
       value: p.sourceDateEpoch,
-      problem: "must be a whole number of seconds since 1970",
+      problem: `must be a whole number of seconds since 1970, at most ${MAX_SOURCE_DATE_EPOCH} (9999-12-31T23:59:59Z)`,
       fix: "use the commit time, e.g. `git log -1 --format=%ct`",
     });
   }
@@ -78,7 +83,8 @@ export function validateImageSpec(spec: unknown, policy: EnvironmentPolicy, path
   const info = CATALOG[s.flavor];
   const hardening = s.hardening ?? "strict";
   const runtimeHasShell = info.hasShell && hardening !== "strict";
-  const digestRequired = policy.environment === "prod" || policy.allowTagOnlyBases !== true;
+  // `?.`: renderDockerfile validates spec and policy together, so a missing policy must not crash here.
+  const digestRequired = policy?.environment === "prod" || policy?.allowTagOnlyBases !== true;
 
   if (s.name.length < 2 || s.name.length > 256 || !REPOSITORY_NAME.test(s.name)) {
     issues.push({
@@ -106,6 +112,8 @@ export function validateImageSpec(spec: unknown, policy: EnvironmentPolicy, path
       issues.push({ path: joinPath(bp, "name"), value: b.name, problem: "is not a valid stage name", fix: "use a lowercase name such as \"build\" (a-z0-9 . _ -, at most 63)" });
     } else if (b.name === RUNTIME_STAGE) {
       issues.push({ path: joinPath(bp, "name"), value: b.name, problem: `"${RUNTIME_STAGE}" is the final stage's name`, fix: "pick another name, e.g. \"build\"" });
+    } else if ((BUILDKIT_RESERVED_STAGES as readonly string[]).includes(b.name)) {
+      issues.push({ path: joinPath(bp, "name"), value: b.name, problem: "is a stage name BuildKit reserves", fix: "pick another name, e.g. \"build\"" });
     } else if (stageNames.has(b.name)) {
       issues.push({
         path: joinPath(bp, "name"),
@@ -152,6 +160,9 @@ export function validateImageSpec(spec: unknown, policy: EnvironmentPolicy, path
         });
       } else if (value.trim() === "") {
         issues.push({ path: at(key), value, problem: "is empty", fix: "give the command to run, or remove it" });
+      } else if (/[\r\n]/.test(value)) {
+        // Rendered verbatim: a line break would start a new instruction (e.g. USER 0).
+        issues.push({ path: at(key), value, problem: "contains a line break", fix: "give a single-line command, or use exec form" });
       }
     } else if (value !== undefined && (value.length === 0 || value[0] === "")) {
       issues.push({ path: at(key), value, problem: "is an empty command", fix: "give the program as the first element, e.g. [\"/app\"]" });
@@ -201,6 +212,8 @@ export function validateImageSpec(spec: unknown, policy: EnvironmentPolicy, path
       const v = s.healthcheck[key];
       if (v !== undefined && !DURATION.test(v)) {
         issues.push({ path: joinPath(hp, key), value: v, problem: "is not a duration", fix: "use a number with ms, s, m or h, e.g. \"30s\"" });
+      } else if (v !== undefined && /^0+(?:ms|s|m|h)$/.test(v)) {
+        issues.push({ path: joinPath(hp, key), value: v, problem: "is zero, which Docker refuses", fix: key === "startPeriod" ? "remove it for no grace period, or give at least 1ms" : "use at least 1ms, e.g. \"30s\"" });
       }
     }
     const r = s.healthcheck.retries;
@@ -219,8 +232,13 @@ export function validateImageSpec(spec: unknown, policy: EnvironmentPolicy, path
     } else if (!/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/.test(key)) {
       issues.push({ path: joinPath(at("labels"), key), value: key, problem: "is not a label key", fix: "use a lowercase reverse-DNS key, e.g. com.example.team" });
     }
+    // Label values are rendered inside quotes, but a line break still ends the LABEL instruction.
+    if (/[\r\n]/.test((s.labels ?? {})[key])) {
+      issues.push({ path: joinPath(at("labels"), key), value: (s.labels ?? {})[key], problem: "contains a line break", fix: "use a single-line value" });
+    }
   }
-  if (s.source?.url !== undefined && !URL_LIKE.test(s.source.url)) {
+  // No white space: the URL is rendered into a LABEL, where a line break would start a new instruction.
+  if (s.source?.url !== undefined && (!URL_LIKE.test(s.source.url) || /\s/.test(s.source.url))) {
     issues.push({ path: joinPath(at("source"), "url"), value: s.source.url, problem: "is not a URL", fix: "give the repository URL, e.g. https://git.example.com/team/images" });
   }
   if (s.source?.revision !== undefined && !/^[A-Za-z0-9._/-]{1,200}$/.test(s.source.revision)) {
@@ -300,7 +318,7 @@ function referenceIssues(ref: string | undefined, defaulted: boolean, path: stri
 }
 
 function absolutePathIssues(value: string, path: string): ValidationIssue[] {
-  if (!value.startsWith("/") || value.includes("\n")) {
+  if (!value.startsWith("/") || /[\r\n]/.test(value)) {
     return [{ path, value, problem: "is not an absolute path", fix: `use an absolute path, e.g. "/${value.replace(/^\.?\/*/, "")}"` }];
   }
   return [];

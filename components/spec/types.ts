@@ -55,7 +55,8 @@ export interface HealthcheckSpec {
   readonly timeout?: string;
   /** @default 3 */
   readonly retries?: number;
-  /** @default "0s" */
+  /** Grace period after start; at least 1ms when set (Docker refuses 0).
+   *  @default none (no grace period) */
   readonly startPeriod?: string;
 }
 

@@ -20,5 +20,5 @@ LABEL com.example.team="platform" \
     org.opencontainers.image.title="golden/distroless-java"
 EXPOSE 8080/tcp
 USER 65532:65532
-HEALTHCHECK --interval=15s --timeout=5s --start-period=0s --retries=3 CMD ["java","-jar","/app/app.jar","--health"]
+HEALTHCHECK --interval=15s --timeout=5s --retries=3 CMD ["java","-jar","/app/app.jar","--health"]
 ENTRYPOINT ["java","-jar","/app/app.jar"]

@@ -20,5 +20,5 @@ LABEL com.example.team="platform" \
     org.opencontainers.image.title="golden/distroless-nodejs"
 EXPOSE 8080/tcp
 USER 65532:65532
-HEALTHCHECK --interval=15s --timeout=5s --start-period=0s --retries=3 CMD ["/nodejs/bin/node","/app/app/index.js","--health"]
+HEALTHCHECK --interval=15s --timeout=5s --retries=3 CMD ["/nodejs/bin/node","/app/app/index.js","--health"]
 ENTRYPOINT ["/nodejs/bin/node","/app/app/index.js"]

@@ -20,5 +20,5 @@ LABEL com.example.team="platform" \
     org.opencontainers.image.title="golden/distroless-python"
 EXPOSE 8080/tcp
 USER 65532:65532
-HEALTHCHECK --interval=15s --timeout=5s --start-period=0s --retries=3 CMD ["python3","/app/app/main.py","--health"]
+HEALTHCHECK --interval=15s --timeout=5s --retries=3 CMD ["python3","/app/app/main.py","--health"]
 ENTRYPOINT ["python3","/app/app/main.py"]

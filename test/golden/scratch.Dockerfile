@@ -18,5 +18,5 @@ LABEL com.example.team="platform" \
     org.opencontainers.image.title="golden/scratch"
 EXPOSE 8080/tcp
 USER 65532:65532
-HEALTHCHECK --interval=15s --timeout=5s --start-period=0s --retries=3 CMD ["/app/app","--health"]
+HEALTHCHECK --interval=15s --timeout=5s --retries=3 CMD ["/app/app","--health"]
 ENTRYPOINT ["/app/app"]

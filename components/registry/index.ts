@@ -1,0 +1,3 @@
+export * from "./registry";
+export * from "./ecr-registry";
+export * from "./existing-ecr-registry";
