@@ -73,6 +73,18 @@ export class RegistryClient {
     return digest;
   }
 
+  /** Tags of a repository; [] when the repository does not exist. */
+  async tags(path: string): Promise<string[]> {
+    const res = await fetch(this.url(`/v2/${path}/tags/list`), { headers: this.headers(), signal: AbortSignal.timeout(10000) });
+    if (res.status === 404) {
+      return [];
+    }
+    if (!res.ok) {
+      throw new RegistryError(`registry ${this.address} answered HTTP ${res.status} listing tags of ${path}`);
+    }
+    return ((await res.json()) as { tags?: string[] | null }).tags ?? [];
+  }
+
   /** Compressed size of an image: manifest layers plus config, as stored in the registry. */
   async imageSize(path: string, reference: string): Promise<number> {
     const res = await fetch(this.url(`/v2/${path}/manifests/${reference}`), { headers: this.headers(MANIFEST_TYPES), signal: AbortSignal.timeout(10000) });

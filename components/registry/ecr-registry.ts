@@ -92,7 +92,7 @@ export function imageResourceName(image: string): string {
 
 /** Resource options that decide what a destroy does to the data-holding children (repositories, KMS key). */
 export function retentionOptions(allowDelete: boolean): Pick<pulumi.CustomResourceOptions, "retainOnDelete"> {
-  return {};
+  return { retainOnDelete: !allowDelete };
 }
 
 /** KMS alias for the created key, deterministic and within the alias grammar. */

@@ -120,14 +120,16 @@ function flavorManager(image: ResolvedImage): "apt" | "apk" {
 function stripCommand(image: ResolvedImage): string | undefined {
   if (image.flavor === "debian-slim") {
     return [
-      "RUN rm -rf /var/lib/apt /var/lib/dpkg /var/cache/apt /var/cache/debconf /var/log/apt /etc/apt /etc/dpkg /usr/lib/apt /usr/share/doc /usr/share/man",
+      // /var/lib/dpkg/status stays: scanners read it to know what is installed.
+      "RUN rm -rf /var/lib/apt /var/cache/apt /var/cache/debconf /var/log/apt /etc/apt /etc/dpkg /usr/lib/apt /usr/share/doc /usr/share/man /var/lib/dpkg/info",
       "rm -f /usr/bin/apt /usr/bin/apt-* /usr/bin/dpkg /usr/bin/dpkg-* /usr/sbin/dpkg-* /usr/bin/debconf* /usr/sbin/update-*",
       "rm -f /bin/bash /usr/bin/bash /bin/rbash /usr/bin/rbash /bin/dash /usr/bin/dash /bin/sh /usr/bin/sh",
     ].join(" \\\n && ");
   }
   if (image.flavor === "alpine") {
     return [
-      "RUN rm -rf /sbin/apk /etc/apk /lib/apk /usr/share/apk /var/cache/apk",
+      // /lib/apk/db stays: scanners read it to know what is installed.
+      "RUN rm -rf /sbin/apk /etc/apk /usr/share/apk /var/cache/apk",
       "/bin/busybox find / -xdev -type l -lname '*busybox*' -exec /bin/busybox rm -f {} +",
       "/bin/busybox rm -f /bin/busybox",
     ].join(" \\\n && ");

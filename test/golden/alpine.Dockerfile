@@ -13,7 +13,7 @@ RUN mkdir -p /out && gcc -O2 -s -o /out/app main.c
 FROM mirror.example.internal/hub/alpine-base:1@sha256:54c5b3dd459d5ef778bb2fa1e23a5fb0e1b62ae66970bcb436e8f81a1a1a8e41 AS runtime
 USER 0:0
 RUN apk add --no-cache ca-certificates tzdata
-RUN rm -rf /sbin/apk /etc/apk /lib/apk /usr/share/apk /var/cache/apk \
+RUN rm -rf /sbin/apk /etc/apk /usr/share/apk /var/cache/apk \
  && /bin/busybox find / -xdev -type l -lname '*busybox*' -exec /bin/busybox rm -f {} + \
  && /bin/busybox rm -f /bin/busybox
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]

@@ -1,0 +1,185 @@
+/**
+ * Real builds: every flavor that can be realized offline is rendered, built by the local
+ * Docker engine, pushed by digest to the local registry (with a login), run, and inspected.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ImageSpec } from "../../components/spec";
+import { ImageResult, runLocalPipeline, StepError } from "../../cli/runner";
+import { configValuesFromStackFile, parseStackConfig, StackConfig } from "../../stacks/config";
+import { assertEngine, docker, imageFiles, ROOT, testEnv, TestEnv } from "./helpers/env";
+
+jest.setTimeout(15 * 60 * 1000);
+
+const SHELLS = ["/bin/sh", "/usr/bin/sh", "/bin/bash", "/usr/bin/bash", "/bin/dash", "/usr/bin/dash", "/bin/busybox"];
+/** Package manager programs; their package databases (/var/lib/dpkg/status, /lib/apk/db) stay for scanners. */
+const PACKAGE_MANAGERS = ["/usr/bin/apt", "/usr/bin/apt-get", "/usr/bin/dpkg", "/usr/bin/dpkg-deb", "/sbin/apk", "/etc/apt"];
+/** Which offline base (scripts/bases.sh) each buildable flavor runs on. */
+const BASE_OF: Record<string, string | undefined> = { "distroless-static": "distroless-static", "distroless-cc": "distroless-cc", "debian-slim": "debian-slim", scratch: undefined };
+
+function devConfig(): StackConfig {
+  return parseStackConfig(configValuesFromStackFile(YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"))));
+}
+
+let env: TestEnv;
+let results: ImageResult[];
+let images: ImageSpec[];
+
+beforeAll(async () => {
+  assertEngine();
+  env = testEnv();
+  const config = devConfig();
+  // One image also carries an ENV value with characters a shell or the Dockerfile could expand.
+  images = config.images.map((i) => (i.name === "hello-cc" ? { ...i, env: { GREETING: 'costs $5 "quoted" \\ back' } } : i));
+  results = await runLocalPipeline({
+    images,
+    policy: config.policy,
+    registry: env.registry,
+    auth: { username: env.username, password: env.password },
+    mirror: env.mirror,
+    repositoryPrefix: "it/",
+    projectDir: ROOT,
+  });
+});
+
+it("builds every offline flavor of the dev stack", () => {
+  expect(results.map((r) => r.flavor).sort()).toEqual(["debian-slim", "distroless-cc", "distroless-static", "scratch"]);
+});
+
+describe.each(["hello-static", "hello-cc", "hello-scratch", "hello-debian"])("the %s image", (name) => {
+  const result = () => {
+    const r = results.find((x) => x.image === name);
+    if (r === undefined) throw new Error(`${name} was not built`);
+    return r;
+  };
+
+  it("runs its program, as UID 65532, with no network", () => {
+    const out = docker(["run", "--rm", "--network", "none", result().ref]).stdout;
+    expect(out).toBe("hello from a golden image: uid=65532 gid=65532\n");
+    expect(docker(["image", "inspect", "--format", "{{.Config.User}}", result().ref]).stdout.trim()).toBe("65532:65532");
+    expect(result().user).toBe("65532:65532");
+  });
+
+  it("has no shell and no package manager", () => {
+    // GIVEN every file of the image WHEN we look for shells and package managers THEN none is there
+    const files = new Set(imageFiles(result().ref));
+    expect(files.has("/hello") || files.has("/usr/local/bin/hello")).toBe(true);
+    expect([...SHELLS, ...PACKAGE_MANAGERS].filter((f) => files.has(f))).toEqual([]);
+    if (result().flavor === "debian-slim") {
+      // Strict hardening removed dpkg but kept what scanners need to list the packages.
+      expect(files.has("/var/lib/dpkg/status")).toBe(true);
+    }
+    // And the engine agrees: there is nothing to exec.
+    const sh = docker(["run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", result().ref, "-c", "true"], { allowFailure: true });
+    expect(sh.code).not.toBe(0);
+  });
+
+  it("carries the OCI labels, with base.digest equal to the base's real digest", async () => {
+    const labels = JSON.parse(docker(["image", "inspect", "--format", "{{json .Config.Labels}}", result().ref]).stdout) as Record<string, string>;
+    expect(labels["org.opencontainers.image.title"]).toBe(name);
+    expect(labels["org.opencontainers.image.created"]).toBe("2025-11-23T00:00:00Z");
+    const baseKey = BASE_OF[result().flavor];
+    if (baseKey === undefined) {
+      expect(labels["org.opencontainers.image.base.digest"]).toBeUndefined();
+      return;
+    }
+    const base = env.bases[baseKey];
+    const path = base.repository.slice(env.registry.length + 1);
+    const served = await env.client.digestOf(path, base.tag);
+    expect(labels["org.opencontainers.image.base.digest"]).toBe(served);
+    expect(labels["org.opencontainers.image.base.name"]).toBe(`${base.repository}:${base.tag}`);
+  });
+
+  it("is in the registry at exactly the digest that was reported", async () => {
+    const r = result();
+    const [repository, tag] = r.taggedRef.split(/:(?=[^:/]+$)/);
+    const repoPath = repository.slice(env.registry.length + 1);
+    expect(await env.client.digestOf(repoPath, tag)).toBe(r.digest);
+    expect(await env.client.digestOf(repoPath, r.digest)).toBe(r.digest);
+    expect(r.ref).toBe(`${repository}@${r.digest}`);
+    const repoDigests = JSON.parse(docker(["image", "inspect", "--format", "{{json .RepoDigests}}", r.taggedRef]).stdout) as string[];
+    expect(repoDigests).toContain(r.ref);
+  });
+});
+
+it("keeps ENV values literal: no variable expansion, quotes and backslashes intact", () => {
+  const r = results.find((x) => x.image === "hello-cc")!;
+  const envs = JSON.parse(docker(["image", "inspect", "--format", "{{json .Config.Env}}", r.ref]).stdout) as string[];
+  expect(envs).toContain('GREETING=costs $5 "quoted" \\ back');
+});
+
+it("is reproducible: a second run of unchanged specs pushes the same tags", async () => {
+  const config = devConfig();
+  const again = await runLocalPipeline({
+    images: images.filter((i) => i.name === "hello-static"),
+    policy: config.policy,
+    registry: env.registry,
+    auth: { username: env.username, password: env.password },
+    mirror: env.mirror,
+    repositoryPrefix: "it/",
+    projectDir: ROOT,
+  });
+  expect(again[0].taggedRef).toBe(results.find((x) => x.image === "hello-static")!.taggedRef);
+});
+
+describe("failures", () => {
+  function failingSpec(run: string, name: string): ImageSpec {
+    return {
+      name,
+      flavor: "distroless-static",
+      context: "images/hello",
+      builders: [{ name: "build", copy: [{ src: "hello.c", dest: "/src/hello.c" }], run: [run] }],
+      copy: [{ from: "build", src: "/out/hello", dest: "/hello" }],
+      entrypoint: ["/hello"],
+    };
+  }
+
+  it("reports a builder-stage failure with the failing step and pushes nothing", async () => {
+    const name = `broken-${process.pid}`;
+    const run = "gcc -static -o /out/hello does-not-exist.c";
+    let error: unknown;
+    try {
+      await runLocalPipeline({
+        images: [failingSpec(run, name)],
+        policy: { environment: "dev", allowTagOnlyBases: true },
+        registry: env.registry,
+        auth: { username: env.username, password: env.password },
+        mirror: env.mirror,
+        repositoryPrefix: "it/",
+        projectDir: ROOT,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StepError);
+    expect((error as StepError).step).toBe("build");
+    expect((error as StepError).message).toContain("does-not-exist.c");
+    expect(await env.client.tags(`it/${name}`)).toEqual([]);
+  });
+
+  it("refuses a spec that breaks hardening before anything is built or pushed", async () => {
+    const name = `rootly-${process.pid}`;
+    const imageIds = () => new Set(docker(["image", "ls", "-q", "--no-trunc"]).stdout.split("\n").filter((l) => l !== ""));
+    const before = imageIds();
+    let error: unknown;
+    try {
+      await runLocalPipeline({
+        images: [{ ...failingSpec("true", name), user: "0:0" }],
+        policy: { environment: "dev", allowTagOnlyBases: true },
+        registry: env.registry,
+        auth: { username: env.username, password: env.password },
+        mirror: env.mirror,
+        repositoryPrefix: "it/",
+        projectDir: ROOT,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StepError);
+    expect((error as StepError).step).toBe("render");
+    expect((error as Error).message).toContain("image.user: runs as root");
+    expect([...imageIds()].filter((id) => !before.has(id))).toEqual([]);
+    expect(await env.client.tags(`it/${name}`)).toEqual([]);
+  });
+});
