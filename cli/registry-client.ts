@@ -46,7 +46,8 @@ export class RegistryClient {
     try {
       res = await fetch(this.url("/v2/"), { headers: this.headers(), signal: AbortSignal.timeout(5000) });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+      const cause = c?.code ?? c?.errors?.find((x) => x.code !== undefined)?.code ?? c?.message ?? (e as Error).message;
       throw new RegistryError(`registry ${this.address} is not reachable (${cause}). Fix: start it with \`bash scripts/services.sh start\` or pass --registry HOST:PORT`);
     }
     if (res.status === 401) {

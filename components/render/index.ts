@@ -5,3 +5,5 @@ export * from "./validate";
 export * from "./dockerfile";
 export * from "./lint";
 export * from "./steps";
+export * from "./lifecycle";
+export * from "./iam";
