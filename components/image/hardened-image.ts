@@ -2,6 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as dockerBuild from "@pulumi/docker-build";
 import { asRunError } from "../errors";
+import { BUILD_CACHE_TAG } from "../registry/ecr-registry";
 import { Registry } from "../registry/registry";
 import { renderDockerfile } from "../render/dockerfile";
 import { resolveImage } from "../render/resolve";
@@ -18,8 +19,9 @@ export interface HardenedImageArgs {
   /** Release prefix of the immutable tag `<prefix><content hash>`; lifecycle rules keep tags with it.
    *  @default "v" */
   readonly tagPrefix?: string;
-  /** Registry build cache (`<repository>:<cacheTag>`) read and written with mode=max; false disables it.
-   *  @default true, tag "buildcache" */
+  /** Registry build cache (`<repository>:buildcache`, the one tag ECR lets move) read and written with
+   *  mode=max; false disables it. A custom tag needs a registry that lets that tag move.
+   *  @default true */
   readonly cache?: boolean | { readonly tag: string };
   /** Directory that the spec's relative `context` is resolved against. Must be relative for quiet previews.
    *  @default "." (the program's directory) */
@@ -29,7 +31,7 @@ export interface HardenedImageArgs {
   readonly buildOnPreview?: boolean;
 }
 
-export const HARDENED_IMAGE_DEFAULTS = { tagPrefix: "v", cacheTag: "buildcache", baseDirectory: ".", buildOnPreview: false } as const;
+export const HARDENED_IMAGE_DEFAULTS = { tagPrefix: "v", cacheTag: BUILD_CACHE_TAG, baseDirectory: ".", buildOnPreview: false } as const;
 
 /**
  * Renders, validates, builds and pushes one hardened image. Its `ref` is digest first

@@ -11,6 +11,9 @@ import { Registry, RegistryCredentials, unknownImageError } from "./registry";
 
 export const ECR_REGISTRY_TYPE = "golden-image:registry:EcrRegistry";
 
+/** The one tag that is rewritten on every build: the registry build cache (see HardenedImage `cache`). */
+export const BUILD_CACHE_TAG = "buildcache";
+
 /** Days KMS waits before deleting the created key (the maximum: a mistaken destroy can be undone). */
 export const KMS_DELETION_WINDOW_DAYS = 30;
 
@@ -339,7 +342,9 @@ export class EcrRegistry extends pulumi.ComponentResource implements Registry {
         child,
         {
           name: `${prefix}${image}`,
-          imageTagMutability: "IMMUTABLE",
+          // Release tags are immutable; only the build cache tag may move (it is rewritten on every build).
+          imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+          imageTagMutabilityExclusionFilters: [{ filter: BUILD_CACHE_TAG, filterType: "WILDCARD" }],
           imageScanningConfiguration: { scanOnPush: true },
           encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: this.kmsKeyArn }],
           forceDelete: allowDelete,

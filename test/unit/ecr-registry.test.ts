@@ -119,14 +119,15 @@ describe("EcrRegistry with only images", () => {
     ].sort());
   });
 
-  it("THEN every repository is immutable, scanned on push, KMS-encrypted with the created key and not force-deleted", () => {
+  it("THEN every repository is immutable (all but the build cache tag), scanned on push, KMS-encrypted with the created key and not force-deleted", () => {
     for (const [child, repoName] of [
       ["reg-base", "base"],
       ["reg-python-3.12", "python/3.12"],
     ]) {
       expect(mocks.byName(child).inputs).toEqual({
         name: repoName,
-        imageTagMutability: "IMMUTABLE",
+        imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+        imageTagMutabilityExclusionFilters: [{ filter: "buildcache", filterType: "WILDCARD" }],
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/reg-key` }],
         forceDelete: false,
