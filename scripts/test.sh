@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what it needs (npm packages, Debian packages,
+# Checkov), starts the Docker engine, the local registry and the offline bases, runs the unit
+# and the integration tests, and stops the services it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+started=()
+
+say() { printf '== %s\n' "$*" >&2; }
+
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund
+fi
+say "build"
+npx tsc -p tsconfig.build.json
+
+# Services this run starts are stopped at the end; ones already running are left alone.
+if ! bash scripts/services.sh status >/dev/null 2>&1; then
+  started+=(services)
+fi
+cleanup() {
+  if [[ ${#started[@]} -gt 0 ]]; then
+    say "stopping the services this run started"
+    bash "$root/scripts/services.sh" stop || true
+  fi
+}
+trap cleanup EXIT
+
+say "setup: engine, registry, offline bases"
+bash scripts/setup.sh
+say "checkov"
+GOLDEN_CHECKOV="$(bash scripts/install-checkov.sh | tail -n 1)"
+export GOLDEN_CHECKOV
+eval "$(bash scripts/services.sh env)"
+
+results="$(mktemp -d)"
+status=0
+say "unit tests"
+npx jest --ci --selectProjects unit --json --outputFile "$results/unit.json" || status=1
+say "integration tests (real engine, registry, Checkov)"
+npx jest --ci --selectProjects integration --runInBand --json --outputFile "$results/integration.json" || status=1
+
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of process.argv.slice(1)) {
+    if (!fs.existsSync(f)) { failed += 1; continue; }
+    const r = JSON.parse(fs.readFileSync(f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+    skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  if (passed === 0 || skipped > 0) process.exitCode = 1;
+' "$results/unit.json" "$results/integration.json" || status=1
+exit "$status"
