@@ -12,7 +12,9 @@ export const RENDERER_HEADER = "# Rendered by pulumi-golden-image. Do not edit: 
 
 /** Validates, then renders. Throws a ValidationError listing every problem. */
 export function renderDockerfile(spec: ImageSpec, policy: EnvironmentPolicy): string {
-  throwIfIssues(`Invalid golden image spec "${String((spec as { name?: unknown }).name)}"`, [
+  // `?.` and no String(object): the title must not crash on the very input it reports (null, undefined, ...).
+  const name: unknown = (spec as { name?: unknown } | null | undefined)?.name;
+  throwIfIssues(`Invalid golden image spec "${typeof name === "object" && name !== null ? "?" : String(name)}"`, [
     ...validateEnvironmentPolicy(policy),
     ...validateImageSpec(spec, policy),
   ]);

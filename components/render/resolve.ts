@@ -88,7 +88,7 @@ export function resolveImage(spec: ImageSpec, policy: EnvironmentPolicy): Resolv
       return {
         name: b.name,
         image: resolveThroughMirror(b.image ?? defaultBuilderImage(spec.flavor), policy.mirror),
-        packageManager: b.packageManager ?? (custom ? "apt" : info.builder.packageManager),
+        packageManager: b.packageManager ?? (custom ? guessPackageManager(b.image as string) : info.builder.packageManager),
         packages: b.packages ?? [],
         workdir: b.workdir ?? DEFAULT_BUILDER_WORKDIR,
         copy: b.copy ?? [],
@@ -124,6 +124,11 @@ export function resolveImage(spec: ImageSpec, policy: EnvironmentPolicy): Resolv
     platforms: spec.platforms ?? DEFAULT_PLATFORMS,
     sourceDateEpoch: policy.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH,
   };
+}
+
+/** A custom builder image's package manager: apk for Alpine-based images (by name or tag), else apt. */
+export function guessPackageManager(image: string): PackageManager {
+  return /(^|[/:@._-])alpine([/:@._-]|$)/.test(image.split("@")[0]) ? "apk" : "apt";
 }
 
 /** `65532` -> `65532:<default gid>`; `"1000:1000"` stays. */

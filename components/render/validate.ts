@@ -19,6 +19,9 @@ const USER = /^(\d+)(?::(\d+))?$/;
 const PORT = /^(\d+)(?:\/(tcp|udp|sctp))?$/;
 const DURATION = /^\d+(?:ms|s|m|h)$/;
 const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** Docker reads a trailing backslash (then blanks) as a line continuation: the next instruction would join this one. */
+const CONTINUATION = /\\[ \t]*$/;
+const CONTINUATION_PROBLEM = "ends with a backslash, which Docker reads as a line continuation into the next instruction";
 const PACKAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9+.~:_=<>-]*$/;
 /** Labels the renderer owns, so a spec cannot contradict the real base or source. */
 export const RENDERER_LABELS = [
@@ -128,16 +131,16 @@ export function validateImageSpec(spec: unknown, policy: EnvironmentPolicy, path
     }
     issues.push(...referenceIssues(b.image ?? defaultBuilderImage(s.flavor), b.image === undefined, joinPath(bp, "image"), digestRequired, "builder"));
     if (b.workdir !== undefined) {
-      issues.push(...absolutePathIssues(b.workdir, joinPath(bp, "workdir")));
+      issues.push(...workdirIssues(b.workdir, joinPath(bp, "workdir")));
     }
     issues.push(...packageIssues(b.packages, b.packageManager === "none" ? "none" : "apt", joinPath(bp, "packages"), `builder "${b.name}"`));
     issues.push(...copyIssues(b.copy ?? [], earlier, joinPath(bp, "copy")));
     (b.run ?? []).forEach((cmd, j) => {
-      if (cmd.trim() === "" || /[\r\n]/.test(cmd)) {
+      if (cmd.trim() === "" || /[\r\n]/.test(cmd) || CONTINUATION.test(cmd)) {
         issues.push({
           path: joinPath(joinPath(bp, "run"), j),
           value: cmd,
-          problem: cmd.trim() === "" ? "is an empty build step" : "contains a line break",
+          problem: cmd.trim() === "" ? "is an empty build step" : CONTINUATION.test(cmd) ? CONTINUATION_PROBLEM : "contains a line break",
           fix: "give one single-line command per step (chain with && inside one step)",
         });
       }
@@ -163,6 +166,8 @@ export function validateImageSpec(spec: unknown, policy: EnvironmentPolicy, path
       } else if (/[\r\n]/.test(value)) {
         // Rendered verbatim: a line break would start a new instruction (e.g. USER 0).
         issues.push({ path: at(key), value, problem: "contains a line break", fix: "give a single-line command, or use exec form" });
+      } else if (CONTINUATION.test(value)) {
+        issues.push({ path: at(key), value, problem: CONTINUATION_PROBLEM, fix: "remove the trailing backslash, or use exec form" });
       }
     } else if (value !== undefined && (value.length === 0 || value[0] === "")) {
       issues.push({ path: at(key), value, problem: "is an empty command", fix: "give the program as the first element, e.g. [\"/app\"]" });
@@ -192,7 +197,7 @@ export function validateImageSpec(spec: unknown, policy: EnvironmentPolicy, path
     }
   }
   if (s.workdir !== undefined) {
-    issues.push(...absolutePathIssues(s.workdir, at("workdir")));
+    issues.push(...workdirIssues(s.workdir, at("workdir")));
   }
   issues.push(...envIssues(s.env, at("env")));
   issues.push(...envIssues(s.args, at("args")));
@@ -322,6 +327,15 @@ function absolutePathIssues(value: string, path: string): ValidationIssue[] {
     return [{ path, value, problem: "is not an absolute path", fix: `use an absolute path, e.g. "/${value.replace(/^\.?\/*/, "")}"` }];
   }
   return [];
+}
+
+/** WORKDIR is rendered verbatim (COPY paths are JSON), so it also must not end in a line continuation. */
+function workdirIssues(value: string, path: string): ValidationIssue[] {
+  const issues = absolutePathIssues(value, path);
+  if (issues.length === 0 && CONTINUATION.test(value)) {
+    issues.push({ path, value, problem: CONTINUATION_PROBLEM, fix: "remove the trailing backslash" });
+  }
+  return issues;
 }
 
 function envIssues(env: Readonly<Record<string, string>> | undefined, path: string): ValidationIssue[] {

@@ -31,7 +31,7 @@ export interface BuilderStage {
    *  @default the flavor's recommended builder from the catalog */
   readonly image?: string;
   /** The builder image's package manager, used for `packages`.
-   *  @default the catalog's builder package manager, or "apt" for a custom image */
+   *  @default the catalog's builder package manager; for a custom image "apk" when its name or tag says alpine, else "apt" */
   readonly packageManager?: PackageManager;
   /** Packages installed before `run` (apt with --no-install-recommends, apk with --no-cache).
    *  @default [] */

@@ -3,10 +3,7 @@
 
 FROM mirror.example.internal/hub/library/alpine:3.20@sha256:54c5b3dd459d5ef778bb2fa1e23a5fb0e1b62ae66970bcb436e8f81a1a1a8e41 AS build
 WORKDIR /src
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends build-base \
- && apt-get clean \
- && rm -rf /var/lib/apt/lists/*
+RUN apk add --no-cache build-base
 COPY [".","/src"]
 RUN mkdir -p /out && gcc -O2 -s -o /out/app main.c
 

@@ -81,3 +81,18 @@ describe("rendering details", () => {
     expect(renderDockerfile(alpine, PROD)).toContain("RUN apk add --no-cache ca-certificates tzdata");
   });
 });
+
+describe("custom builder images", () => {
+  it.each([
+    ["library/alpine:3.20", "apk"],
+    ["mirror.example.internal/hub/library/golang:1.23-alpine", "apk"],
+    ["library/gcc:12-bookworm", "apt"],
+    ["library/alpinist:1", "apt"],
+  ])("%s installs packages with %s unless packageManager says otherwise", (image, manager) => {
+    const [, spec] = FLAVOR_FIXTURES[0];
+    const text = renderDockerfile({ ...spec, builders: [{ ...spec.builders![0], image: `${image}@${"sha256:" + "3".repeat(64)}`, packages: ["make"] }] }, PROD);
+    expect(text).toContain(manager === "apk" ? "RUN apk add --no-cache make" : "--no-install-recommends make");
+    const forced = renderDockerfile({ ...spec, builders: [{ ...spec.builders![0], image: `${image}@${"sha256:" + "3".repeat(64)}`, packages: ["make"], packageManager: "apt" }] }, PROD);
+    expect(forced).toContain("--no-install-recommends make");
+  });
+});
