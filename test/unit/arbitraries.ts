@@ -38,7 +38,11 @@ const host: fc.Arbitrary<string> = fc.constantFrom("registry.example.test", "reg
 /** A digest-pinned reference, host-less (resolved through the mirror) or with a host. */
 export const pinnedReference: fc.Arbitrary<string> = fc
   .tuple(fc.option(host, { nil: undefined }), repositoryName, fc.option(tag, { nil: undefined }), digest)
-  .map(([h, path, t, d]) => `${h === undefined ? "" : `${h}/`}${path}${t === undefined ? "" : `:${t}`}@${d}`);
+  // Without a host, a first component with a `.` would read as one: put such paths under library/.
+  .map(([h, path, t, d]) => {
+    const repository = h !== undefined ? `${h}/${path}` : path.split("/")[0].includes(".") || !path.includes("/") ? `library/${path}` : path;
+    return `${repository}${t === undefined ? "" : `:${t}`}@${d}`;
+  });
 
 /** Builder stage names, never the reserved ones. */
 export const stageName: fc.Arbitrary<string> = fc
@@ -55,6 +59,9 @@ export const safeVariableName: fc.Arbitrary<string> = fc
 /** Any printable single-line text (quotes, `$` and backslashes included). */
 const text: fc.Arbitrary<string> = fc.string({ maxLength: 20 });
 const nonBlankText: fc.Arbitrary<string> = text.filter((t) => t.trim() !== "");
+/** Docker joins a line ending in a backslash with the next one; the validator refuses that in verbatim fields. */
+const continues = (t: string) => /\\[ \t]*$/.test(t);
+const verbatimLine: fc.Arbitrary<string> = nonBlankText.filter((t) => !continues(t));
 
 const variables: fc.Arbitrary<Record<string, string>> = fc.dictionary(safeVariableName, text, { maxKeys: 4 });
 
@@ -63,8 +70,12 @@ export const labelKey: fc.Arbitrary<string> = fc
   .filter((k) => !(RENDERER_LABELS as readonly string[]).includes(k));
 
 export const absolutePath: fc.Arbitrary<string> = text.map((t) => `/${t}`);
+const workdir: fc.Arbitrary<string> = absolutePath.filter((p) => !continues(p));
 /** A build-context path: relative, not escaping the context, not a URL. */
-const contextPath: fc.Arbitrary<string> = nonBlankText.filter((p) => !p.startsWith("/") && !p.split("/").includes("..") && !/^[a-z][a-z0-9+.-]*:\/\//i.test(p));
+const isUrl = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
+const contextPath: fc.Arbitrary<string> = nonBlankText.filter((p) => !p.startsWith("/") && !p.split("/").includes("..") && !isUrl(p));
+/** The context directory: relative, and not a Windows drive path either. */
+const contextDirectory: fc.Arbitrary<string> = contextPath.filter((p) => !/^[A-Za-z]:[\\/]/.test(p));
 const packageName: fc.Arbitrary<string> = fc.tuple(chars(LOWER + DIGITS, 1, 1), chars(LOWER + DIGITS + "+.-", 0, 12)).map(([a, b]) => a + b);
 
 export const port: fc.Arbitrary<number | string> = fc.oneof(
@@ -73,7 +84,8 @@ export const port: fc.Arbitrary<number | string> = fc.oneof(
   fc.tuple(fc.integer({ min: 1, max: 65535 }), fc.constantFrom("tcp", "udp", "sctp")).map(([p, proto]) => `${p}/${proto}`),
 );
 
-const duration: fc.Arbitrary<string> = fc.tuple(fc.nat({ max: 600 }), fc.constantFrom("ms", "s", "m", "h")).map(([n, u]) => `${n}${u}`);
+// Docker refuses zero durations, so from 1.
+const duration: fc.Arbitrary<string> = fc.tuple(fc.integer({ min: 1, max: 600 }), fc.constantFrom("ms", "s", "m", "h")).map(([n, u]) => `${n}${u}`);
 
 /** Exec form: a non-empty program, then any arguments. */
 export const execForm: fc.Arbitrary<string[]> = fc.tuple(nonBlankText.filter((t) => t !== ""), fc.array(text, { maxLength: 3 })).map(([p, args]) => [`/${p}`, ...args]);
@@ -91,7 +103,7 @@ export const user: fc.Arbitrary<string | number> = fc.oneof(
 
 function copies(stages: readonly string[]): fc.Arbitrary<CopySpec[]> {
   const fromContext = fc.record({ src: contextPath, dest: absolutePath });
-  const fromStage = stages.length === 0 ? fromContext : fc.record({ from: fc.constantFrom(...stages), src: nonBlankText, dest: absolutePath });
+  const fromStage = stages.length === 0 ? fromContext : fc.record({ from: fc.constantFrom(...stages), src: nonBlankText.filter((p) => !isUrl(p)), dest: absolutePath });
   return fc.array(fc.oneof(fromContext, fromStage), { maxLength: 3 });
 }
 
@@ -105,9 +117,9 @@ const builders: fc.Arbitrary<BuilderStage[]> = fc.uniqueArray(stageName, { maxLe
           image: pinnedReference,
           packageManager: fc.constantFrom("apt" as const, "apk" as const),
           packages: fc.array(packageName, { maxLength: 3 }),
-          workdir: absolutePath,
+          workdir,
           copy: copies(names.slice(0, i)),
-          run: fc.array(nonBlankText, { maxLength: 3 }),
+          run: fc.array(verbatimLine, { maxLength: 3 }),
           env: variables,
         },
         { requiredKeys: ["name", "image"] },
@@ -146,19 +158,21 @@ function specFor(flavor: Flavor): fc.Arbitrary<ImageSpec> {
     .chain(([stages, hardening]) => {
       const names = stages.map((b) => b.name);
       const withShell = info.hasShell && hardening === "standard";
+      // Every base is digest-pinned (the catalog's defaults are tag-only); scratch has none.
+      const base = flavor === "scratch" ? {} : { base: pinnedReference };
       return fc.record(
         {
           name: repositoryName,
           flavor: fc.constant(flavor),
-          base: flavor === "scratch" ? fc.constant(undefined) : pinnedReference,
+          ...base,
           builders: fc.constant(stages),
           copy: copies(names),
           packages: info.packageManager === "none" ? fc.constant([]) : fc.array(packageName, { maxLength: 3 }),
           entrypoint: execForm,
           // Shell form only where the runtime keeps a shell.
-          cmd: withShell ? fc.oneof(execForm, nonBlankText) : execForm,
+          cmd: withShell ? fc.oneof(execForm, verbatimLine) : execForm,
           user,
-          workdir: absolutePath,
+          workdir,
           env: variables,
           args: variables,
           expose: fc.array(port, { maxLength: 4 }),
@@ -166,10 +180,21 @@ function specFor(flavor: Flavor): fc.Arbitrary<ImageSpec> {
           labels: fc.dictionary(labelKey, text, { maxKeys: 4 }),
           hardening: fc.constant(hardening),
           source: fc.record({ url: fc.webUrl(), revision: chars(HEX, 7, 40) }, { requiredKeys: [] }),
-          context: contextPath,
+          context: contextDirectory,
           platforms: fc.uniqueArray(fc.constantFrom(...PLATFORMS), { minLength: 1, maxLength: 3 }),
         },
-        { requiredKeys: ["name", "flavor", "entrypoint"] },
+        // Copies may name the builders, so builders stay whenever there are some.
+        {
+          requiredKeys: [
+            "name",
+            "flavor",
+            "entrypoint",
+            ...(flavor === "scratch" ? [] : ["base" as const]),
+            ...(stages.length > 0 ? ["builders" as const] : []),
+            // Omitted means strict; standard must stay, the cmd may be shell form because of it.
+            ...(hardening === "standard" ? ["hardening" as const] : []),
+          ],
+        },
       ) as fc.Arbitrary<ImageSpec>;
     });
 }
@@ -201,13 +226,14 @@ const MUTATIONS: Mutation[] = [
   (s) => fc.tuple(fc.constantFrom(...SPEC_KEYS), fc.constantFrom<unknown>(null, 1, NaN, -0.5)).map(([k, v]) => set(s, { [k]: v })),
   // Required keys removed.
   (s) => fc.constantFrom("name", "flavor").map((k) => set(s, { [k]: undefined })),
-  (s) => set(s, { entrypoint: undefined, cmd: undefined }),
+  (s) => fc.constant(set(s, { entrypoint: undefined, cmd: undefined })),
   (s) => fc.constant(set(s, { copy: [{ dest: "/app" }] })),
   (s) => fc.constant(set(s, { copy: [{ src: "app" }] })),
   // Bad references (a scratch base is refused whatever it is).
   (s) => fc.constantFrom("Library/Alpine@sha256:" + "a".repeat(64), "alpine@sha256:abc", "alpine:latest@sha256:" + "a".repeat(64), "", "alpine 3").map((b) => set(s, { base: b })),
   (s) => fc.constantFrom("alpine:3.20", "library/debian").map((b) => set(s, { base: b }, { ...s.policy, environment: "prod", allowTagOnlyBases: false })),
-  (s) => fc.constantFrom("library/gcc:12", "Library/Gcc@sha256:" + "a".repeat(64), "gcc:latest").map((i) => firstBuilder(s, { image: i })),
+  (s) => fc.constantFrom("Library/Gcc@sha256:" + "a".repeat(64), "gcc:latest", "gcc@sha256:", "gcc 12").map((i) => firstBuilder(s, { image: i })),
+  (s) => fc.constantFrom("library/gcc:12", "gcc").map((i) => ({ ...firstBuilder(s, { image: i }), policy: { ...s.policy, environment: "prod" as const, allowTagOnlyBases: false } })),
   // Remote URLs, relative paths, context escapes.
   (s) => fc.constantFrom("https://example.com/app", "http://x/y", "git://example.com/r.git", "s3://bucket/key").map((src) => set(s, { copy: [{ src, dest: "/app" }] })),
   (s) => fc.constantFrom("app", "./app", "", "bin/app").map((dest) => set(s, { copy: [{ src: "app", dest }] })),

@@ -254,6 +254,12 @@ const COPY_ROWS: Row[] = [
     expected: ['image.workdir: is not an absolute path (value: "/srv\\rUSER 0"). Fix: use an absolute path, e.g. "/srv\rUSER 0"'],
   },
   {
+    rule: "runtime workdir ending in a line continuation",
+    spec: minimal({ workdir: "/srv\\" }),
+    expected: ['image.workdir: ends with a backslash, which Docker reads as a line continuation into the next instruction (value: "/srv\\\\"). Fix: remove the trailing backslash'],
+  },
+  { rule: "copy dest ending in a backslash is fine (COPY is rendered as JSON)", spec: minimal({ copy: [{ src: "app", dest: "/app\\" }] }), expected: [] },
+  {
     rule: "relative builder workdir",
     spec: minimal({ builders: [withBuilder({ workdir: "src" })] }),
     expected: ['image.builders[0].workdir: is not an absolute path (value: "src"). Fix: use an absolute path, e.g. "/src"'],
@@ -297,6 +303,11 @@ const SHELL_ROWS: Row[] = [
     rule: "shell-form entrypoint with a line break under standard",
     spec: debian({ entrypoint: "/app\nUSER 0", hardening: "standard" }),
     expected: ['image.entrypoint: contains a line break (value: "/app\\nUSER 0"). Fix: give a single-line command, or use exec form'],
+  },
+  {
+    rule: "shell-form cmd ending in a line continuation under standard",
+    spec: debian({ cmd: "serve \\ ", hardening: "standard" }),
+    expected: ['image.cmd: ends with a backslash, which Docker reads as a line continuation into the next instruction (value: "serve \\\\ "). Fix: remove the trailing backslash, or use exec form'],
   },
   {
     rule: "empty exec-form entrypoint",
@@ -378,6 +389,11 @@ const STAGE_ROWS: Row[] = [
     rule: "build step with a line break",
     spec: minimal({ builders: [withBuilder({ run: ["make\nmake install"] })] }),
     expected: ['image.builders[0].run[0]: contains a line break (value: "make\\nmake install"). Fix: give one single-line command per step (chain with && inside one step)'],
+  },
+  {
+    rule: "build step ending in a line continuation",
+    spec: minimal({ builders: [withBuilder({ run: ["make \\"] })] }),
+    expected: ['image.builders[0].run[0]: ends with a backslash, which Docker reads as a line continuation into the next instruction (value: "make \\\\"). Fix: give one single-line command per step (chain with && inside one step)'],
   },
 ];
 
@@ -720,6 +736,17 @@ describe("renderDockerfile validation", () => {
     const error = thrown(() => renderDockerfile(minimal() as unknown as ImageSpec, null as unknown as EnvironmentPolicy));
     // THEN
     expect(error.issues.map(formatIssue)).toEqual(["policy: must be an object (value: null). Fix: give an object"]);
+  });
+
+  it.each<[string, unknown]>([
+    ["undefined", undefined],
+    ["null", null],
+  ])("GIVEN a spec that is %s WHEN rendering THEN it throws a ValidationError, not a TypeError", (_title, spec) => {
+    // WHEN
+    const error = thrown(() => renderDockerfile(spec as ImageSpec, PROD));
+    // THEN
+    expect(error.message.split("\n")[0]).toBe(`Invalid golden image spec "undefined" (1 problem):`);
+    expect(error.issues.map((i) => i.path)).toEqual(["image"]);
   });
 
   it("GIVEN a sourceDateEpoch beyond what Date can hold WHEN rendering THEN it throws a ValidationError, not a RangeError", () => {
