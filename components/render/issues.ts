@@ -10,6 +10,9 @@ export interface ValidationIssue {
 /** Every problem at once, in one report; thrown before any resource is created. */
 export class ValidationError extends Error {
   public readonly issues: readonly ValidationIssue[];
+  /** Pulumi's brand for a RunError (checked by duck typing): the CLI then prints the report
+   *  alone, without a stack trace, and this layer stays free of Pulumi imports. */
+  public readonly __pulumiRunError = true;
   constructor(title: string, issues: readonly ValidationIssue[]) {
     super(formatIssues(title, issues));
     this.name = "ValidationError";

@@ -193,3 +193,25 @@ describe("HardenedImage", () => {
     expect(p.images["hello-static"]).toBeInstanceOf(HardenedImage);
   });
 });
+
+describe("validation errors reach the Pulumi CLI as a report, not a stack trace", () => {
+  it("are RunErrors for Pulumi, from the pure layer and from components alike", () => {
+    setupMocks();
+    const errors: unknown[] = [];
+    for (const make of [
+      () => new GoldenImagePipeline("v1", { ...ARGS, images: [{ ...spec("x1"), user: 0 }] }),
+      () => new HardenedImage("v2", { spec: { ...spec("x2"), user: 0 }, policy: ARGS.policy, registry: undefined as never }),
+    ]) {
+      try {
+        make();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    expect(errors).toHaveLength(2);
+    for (const e of errors) {
+      expect(pulumi.RunError.isInstance(e)).toBe(true);
+      expect((e as Error).message).toContain("user: runs as root (value: 0)");
+    }
+  });
+});
