@@ -8,7 +8,7 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   npm ci --no-audit --no-fund
 fi
 npx tsc -p tsconfig.build.json
-bash scripts/setup.sh
+bash scripts/setup.sh >/dev/null
 eval "$(bash scripts/services.sh env)"
 if [[ $# -eq 0 ]]; then
   set -- build --stack dev

@@ -29,7 +29,7 @@ cleanup() {
 trap cleanup EXIT
 
 say "setup: engine, registry, offline bases"
-bash scripts/setup.sh
+bash scripts/setup.sh >/dev/null
 say "checkov"
 GOLDEN_CHECKOV="$(bash scripts/install-checkov.sh | tail -n 1)"
 export GOLDEN_CHECKOV
