@@ -2,13 +2,14 @@
  * Real builds: every flavor that can be realized offline is rendered, built by the local
  * Docker engine, pushed by digest to the local registry (with a login), run, and inspected.
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ImageSpec } from "../../components/spec";
 import { ImageResult, runLocalPipeline, StepError } from "../../cli/runner";
 import { configValuesFromStackFile, parseStackConfig, StackConfig } from "../../stacks/config";
-import { assertEngine, docker, imageFiles, ROOT, testEnv, TestEnv } from "./helpers/env";
+import { assertEngine, docker, DOCKER, imageFiles, ROOT, testEnv, TestEnv } from "./helpers/env";
 
 jest.setTimeout(15 * 60 * 1000);
 
@@ -182,4 +183,20 @@ describe("failures", () => {
     expect([...imageIds()].filter((id) => !before.has(id))).toEqual([]);
     expect(await env.client.tags(`it/${name}`)).toEqual([]);
   });
+});
+
+it("keeps the hardened static image under 1 MiB over its payload", () => {
+  // A size budget, not a timing: the static base must stay distroless-small.
+  const r = results.find((x) => x.image === "hello-static")!;
+  const imageBytes = Number(docker(["image", "inspect", "--format", "{{.Size}}", r.ref]).stdout.trim());
+  const id = docker(["create", r.ref]).stdout.trim();
+  try {
+    const listing = execFileSync("sh", ["-c", `${DOCKER} export ${id} | tar -tv`], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const payload = listing.split("\n").find((l) => / hello$/.test(l));
+    const payloadBytes = Number(payload?.trim().split(/\s+/)[2]);
+    expect(payloadBytes).toBeGreaterThan(100 * 1024);
+    expect(imageBytes - payloadBytes).toBeLessThan(1024 * 1024);
+  } finally {
+    docker(["rm", "-f", id], { allowFailure: true });
+  }
 });
