@@ -106,7 +106,7 @@ export interface ImageSpec {
 export interface EnvironmentPolicy {
   readonly environment: EnvironmentName;
   /** Registry prefix through which host-less base references are pulled (pull-through cache
-   *  or private registry), e.g. "<account>.dkr.ecr.<region>.amazonaws.com/hub". @default none */
+   *  or private registry), e.g. "<your pull-through cache host>/hub". @default none */
   readonly mirror?: string;
   /** Allow base and builder references without a digest. Refused in prod. @default false */
   readonly allowTagOnlyBases?: boolean;

@@ -33,7 +33,7 @@ const tag: fc.Arbitrary<string> = fc
   .map(([a, b]) => a + b)
   .filter((t) => t !== "latest");
 
-const host: fc.Arbitrary<string> = fc.constantFrom("registry.example.test", "registry.example.test:5000", "localhost:5000", "ghcr.io");
+const host: fc.Arbitrary<string> = fc.constantFrom("registry.example.test", "registry.example.test:5000", "localhost:5000", "registry.example.org");
 
 /** A digest-pinned reference, host-less (resolved through the mirror) or with a host. */
 export const pinnedReference: fc.Arbitrary<string> = fc
@@ -137,7 +137,7 @@ export const policy: fc.Arbitrary<EnvironmentPolicy> = fc.constantFrom(...ENVIRO
   fc.record(
     {
       environment: fc.constant(environment),
-      mirror: fc.constantFrom("mirror.example.test/hub", "mirror.example.test:5000/", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub"),
+      mirror: fc.constantFrom("mirror.example.test/hub", "mirror.example.test:5000/", "123456789012.dkr.registry.example.test/docker-hub"),
       // Prod never allows tag-only bases; explicit false is fine everywhere.
       allowTagOnlyBases: environment === "prod" ? fc.constant(false) : fc.boolean(),
       sourceDateEpoch: fc.integer({ min: 0, max: MAX_SOURCE_DATE_EPOCH }),

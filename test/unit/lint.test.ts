@@ -7,7 +7,7 @@ import { lintDockerfile, LintOptions } from "../../components/render/lint";
 
 const DIGEST = `sha256:${"b".repeat(64)}`;
 const BUILDER = `golang:1.22@${DIGEST}`;
-const RUNTIME = `gcr.io/distroless/static-debian12:nonroot@${DIGEST}`;
+const RUNTIME = `registry.example.net/distroless/static-debian12:nonroot@${DIGEST}`;
 
 /** A fully hardened two-stage Dockerfile; rows replace or insert single lines. */
 const HARDENED = [
@@ -48,8 +48,8 @@ const ROWS: Row[] = [
   },
   {
     rule: "unpinned FROM (no tag)",
-    dockerfile: edit(8, "FROM gcr.io/distroless/static-debian12 AS runtime"),
-    expected: ['Dockerfile:8: base is not pinned by digest (value: "gcr.io/distroless/static-debian12"). Fix: use image:tag@sha256:<digest>'],
+    dockerfile: edit(8, "FROM registry.example.net/distroless/static-debian12 AS runtime"),
+    expected: ['Dockerfile:8: base is not pinned by digest (value: "registry.example.net/distroless/static-debian12"). Fix: use image:tag@sha256:<digest>'],
   },
   { rule: "unpinned FROM without requireDigest", dockerfile: edit(1, "FROM golang:1.22 AS build"), options: { requireDigest: false }, expected: [] },
   {

@@ -26,7 +26,7 @@ export function fakeEcrHost(registryId: string): string {
 const CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>> = {
   "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/test`, userId: "AIDTEST", id: ACCOUNT_ID }),
   "aws:index/getRegion:getRegion": () => ({ name: REGION, region: REGION, id: REGION }),
-  "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+  "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "example.test", id: "aws" }),
   "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
     authorizationToken: "dGVzdDp0ZXN0",
     proxyEndpoint: `https://${FAKE_ECR_HOST}`,

@@ -12,7 +12,7 @@ describe("parseReference / formatReference", () => {
     ["registry.example.test:5000/team/app:1.2@" + DIGEST, { host: "registry.example.test:5000", path: "team/app", tag: "1.2", digest: DIGEST }, "registry.example.test:5000/team/app"],
     ["localhost/app", { host: "localhost", path: "app" }, "localhost/app"],
     ["localhost:5000/team/app:dev", { host: "localhost:5000", path: "team/app", tag: "dev" }, "localhost:5000/team/app"],
-    ["ghcr.io/org/app:v1.0.0", { host: "ghcr.io", path: "org/app", tag: "v1.0.0" }, "ghcr.io/org/app"],
+    ["registry.example.org/org/app:v1.0.0", { host: "registry.example.org", path: "org/app", tag: "v1.0.0" }, "registry.example.org/org/app"],
     ["library/alpine", { path: "library/alpine" }, "library/alpine"],
     ["alpine:3.20", { path: "alpine", tag: "3.20" }, "alpine"],
     ["alpine@" + DIGEST, { path: "alpine", digest: DIGEST }, "alpine"],
@@ -38,7 +38,7 @@ describe("parseReference / formatReference", () => {
 describe("parseReference rejects", () => {
   it.each<[string, string, string]>([
     ["uppercase path", "Library/Alpine:3.20", PATH_PROBLEM("Library/Alpine")],
-    ["uppercase path below a host", "ghcr.io/Org/app", PATH_PROBLEM("Org/app")],
+    ["uppercase path below a host", "registry.example.org/Org/app", PATH_PROBLEM("Org/app")],
     ["empty path component", "team//app", PATH_PROBLEM("team//app")],
     ["trailing slash", "team/app/", PATH_PROBLEM("team/app/")],
     ["leading separator", "-app", PATH_PROBLEM("-app")],
@@ -66,7 +66,7 @@ describe("resolveThroughMirror", () => {
   it.each<[string, string, string | undefined, string]>([
     ["a host-less reference gets the prefix", "library/alpine:3.20", MIRROR, "mirror.example.test/hub/library/alpine:3.20"],
     ["a host-less pinned reference keeps tag and digest", `distroless/static-debian12:nonroot@${DIGEST}`, MIRROR, `mirror.example.test/hub/distroless/static-debian12:nonroot@${DIGEST}`],
-    ["a reference with a host is kept", "ghcr.io/org/app:v1", MIRROR, "ghcr.io/org/app:v1"],
+    ["a reference with a host is kept", "registry.example.org/org/app:v1", MIRROR, "registry.example.org/org/app:v1"],
     ["a localhost reference is kept", "localhost:5000/app", MIRROR, "localhost:5000/app"],
     ["a trailing slash on the mirror is dropped", "alpine:3.20", "mirror.example.test/hub/", "mirror.example.test/hub/alpine:3.20"],
     ["several trailing slashes are dropped", "alpine:3.20", "mirror.example.test:5000//", "mirror.example.test:5000/alpine:3.20"],
