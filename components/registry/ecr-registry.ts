@@ -4,10 +4,12 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ECR_AUTH_ACTION, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS, renderGrantPolicy, renderRepositoryPolicy, validateRepositoryPolicyArgs } from "../render/iam";
+import { renderRepositoryPolicy, validateRepositoryPolicyArgs } from "../render/iam";
 import { joinPath, throwIfIssues, ValidationIssue } from "../render/issues";
 import { DefaultLifecycleOptions, defaultLifecycleRules, renderLifecyclePolicy, validateDefaultLifecycleOptions } from "../render/lifecycle";
-import { Registry, RegistryCredentials, unknownImageError } from "./registry";
+import { byImage, EcrRegistryBase } from "./ecr-base";
+import { unknownImageError } from "./registry";
+
 
 export const ECR_REGISTRY_TYPE = "golden-image:registry:EcrRegistry";
 
@@ -281,24 +283,7 @@ function replicationIssues(regions: unknown): ValidationIssue[] {
   return issues;
 }
 
-/** The IAM role policy behind every ECR grant: exactly `actions` on exactly `repositoryArns`, plus login. */
-export function newEcrGrant(
-  name: string,
-  roleName: pulumi.Input<string>,
-  actions: readonly string[],
-  repositoryArns: pulumi.Output<string[]>,
-  parent: pulumi.Resource,
-  opts?: pulumi.CustomResourceOptions,
-): aws.iam.RolePolicy {
-  return new aws.iam.RolePolicy(
-    name,
-    { role: roleName, policy: repositoryArns.apply((arns) => renderGrantPolicy([...actions, ECR_AUTH_ACTION], arns)) },
-    { ...opts, parent },
-  );
-}
-
-export class EcrRegistry extends pulumi.ComponentResource implements Registry {
-  public readonly kind = "ecr";
+export class EcrRegistry extends EcrRegistryBase {
   public readonly imageNames: readonly string[];
   /** Repository URL (`host/name`) by image name. */
   public readonly repositoryUrls: pulumi.Output<Record<string, string>>;
@@ -307,7 +292,6 @@ export class EcrRegistry extends pulumi.ComponentResource implements Registry {
   /** The key the repositories are encrypted with (given or created). */
   public readonly kmsKeyArn: pulumi.Output<string>;
   private readonly repositories: ReadonlyMap<string, aws.ecr.Repository>;
-  private credentials?: RegistryCredentials;
 
   constructor(name: string, args: EcrRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validation runs inside the super call so that not even the component is registered on bad input.
@@ -410,43 +394,12 @@ export class EcrRegistry extends pulumi.ComponentResource implements Registry {
     return repository.repositoryUrl;
   }
 
-  public pushCredentials(): RegistryCredentials {
-    if (this.credentials === undefined) {
-      const registryId = this.repositories.get(this.imageNames[0])!.registryId;
-      this.credentials = ecrCredentials(aws.ecr.getAuthorizationTokenOutput({ registryId }, { parent: this }));
-    }
-    return this.credentials;
-  }
-
-  public grantPull(name: string, roleName: pulumi.Input<string>, opts?: pulumi.CustomResourceOptions): aws.iam.RolePolicy {
-    return this.grant(name, roleName, ECR_PULL_ACTIONS, opts);
-  }
-
-  public grantPush(name: string, roleName: pulumi.Input<string>, opts?: pulumi.CustomResourceOptions): aws.iam.RolePolicy {
-    return this.grant(name, roleName, ECR_PUSH_ACTIONS, opts);
-  }
-
-  private grant(name: string, roleName: pulumi.Input<string>, actions: readonly string[], opts?: pulumi.CustomResourceOptions): aws.iam.RolePolicy {
-    const arns = pulumi.all(this.imageNames.map((image) => this.repositories.get(image)!.arn));
-    return newEcrGrant(name, roleName, actions, arns, this, opts);
+  protected tokenArgs(): aws.ecr.GetAuthorizationTokenOutputArgs {
+    return { registryId: this.repositories.get(this.imageNames[0])!.registryId };
   }
 }
 
 function validated(name: string, args: EcrRegistryArgs, opts?: pulumi.ComponentResourceOptions): pulumi.ComponentResourceOptions | undefined {
   throwIfIssues(`Invalid EcrRegistry "${name}" arguments`, validateEcrRegistryArgs(args));
   return opts;
-}
-
-/** Outputs keyed by image name, in image order. */
-export function byImage(images: readonly string[], pick: (image: string) => pulumi.Output<string>): pulumi.Output<Record<string, string>> {
-  return pulumi.all(images.map(pick)).apply((values) => Object.fromEntries(images.map((image, i) => [image, values[i]])));
-}
-
-/** Docker login for ECR from an authorization token; the password is always a secret. */
-export function ecrCredentials(token: pulumi.Output<aws.ecr.GetAuthorizationTokenResult>): RegistryCredentials {
-  return {
-    address: token.proxyEndpoint.apply((endpoint) => endpoint.replace(/^https?:\/\//, "")),
-    username: token.userName,
-    password: pulumi.secret(token.password),
-  };
 }

@@ -4,10 +4,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from "../render/iam";
 import { throwIfIssues, ValidationIssue } from "../render/issues";
-import { byImage, ecrCredentials, newEcrGrant, validateRepositoryNames } from "./ecr-registry";
-import { Registry, RegistryCredentials, unknownImageError } from "./registry";
+import { byImage, EcrRegistryBase } from "./ecr-base";
+import { validateRepositoryNames } from "./ecr-registry";
+import { unknownImageError } from "./registry";
 
 export const EXISTING_ECR_REGISTRY_TYPE = "golden-image:registry:ExistingEcrRegistry";
 
@@ -42,15 +42,13 @@ export function validateExistingEcrRegistryArgs(args: ExistingEcrRegistryArgs): 
   return issues;
 }
 
-export class ExistingEcrRegistry extends pulumi.ComponentResource implements Registry {
-  public readonly kind = "ecr";
+export class ExistingEcrRegistry extends EcrRegistryBase {
   public readonly imageNames: readonly string[];
   public readonly repositoryUrls: pulumi.Output<Record<string, string>>;
   public readonly repositoryArns: pulumi.Output<Record<string, string>>;
   private readonly repositories: ReadonlyMap<string, pulumi.Output<aws.ecr.GetRepositoryResult>>;
   private readonly registryId: string;
   private readonly region?: string;
-  private credentials?: RegistryCredentials;
 
   constructor(name: string, args: ExistingEcrRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super(EXISTING_ECR_REGISTRY_TYPE, name, {}, validated(name, args, opts));
@@ -78,24 +76,8 @@ export class ExistingEcrRegistry extends pulumi.ComponentResource implements Reg
     return repository.repositoryUrl;
   }
 
-  public pushCredentials(): RegistryCredentials {
-    if (this.credentials === undefined) {
-      this.credentials = ecrCredentials(aws.ecr.getAuthorizationTokenOutput({ registryId: this.registryId, region: this.region }, { parent: this }));
-    }
-    return this.credentials;
-  }
-
-  public grantPull(name: string, roleName: pulumi.Input<string>, opts?: pulumi.CustomResourceOptions): aws.iam.RolePolicy {
-    return this.grant(name, roleName, ECR_PULL_ACTIONS, opts);
-  }
-
-  public grantPush(name: string, roleName: pulumi.Input<string>, opts?: pulumi.CustomResourceOptions): aws.iam.RolePolicy {
-    return this.grant(name, roleName, ECR_PUSH_ACTIONS, opts);
-  }
-
-  private grant(name: string, roleName: pulumi.Input<string>, actions: readonly string[], opts?: pulumi.CustomResourceOptions): aws.iam.RolePolicy {
-    const arns = pulumi.all(this.imageNames.map((image) => this.repositories.get(image)!.arn));
-    return newEcrGrant(name, roleName, actions, arns, this, opts);
+  protected tokenArgs(): aws.ecr.GetAuthorizationTokenOutputArgs {
+    return { registryId: this.registryId, region: this.region };
   }
 }
 

@@ -1,3 +1,4 @@
 export * from "./registry";
 export * from "./ecr-registry";
 export * from "./existing-ecr-registry";
+export * from "./ecr-base";

@@ -6,7 +6,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ImageSpec } from "../../components/spec";
+import { EnvironmentPolicy, ImageSpec } from "../../components/spec";
 import { ImageResult, runLocalPipeline, StepError } from "../../cli/runner";
 import { configValuesFromStackFile, parseStackConfig, StackConfig } from "../../stacks/config";
 import { assertEngine, docker, DOCKER, imageFiles, ROOT, testEnv, TestEnv } from "./helpers/env";
@@ -24,6 +24,19 @@ function devConfig(): StackConfig {
 }
 
 let env: TestEnv;
+
+/** The local pipeline against the test registry, under the `it/` prefix. */
+function localRun(specs: readonly ImageSpec[], policy: EnvironmentPolicy): Promise<ImageResult[]> {
+  return runLocalPipeline({
+    images: specs,
+    policy,
+    registry: env.registry,
+    auth: { username: env.username, password: env.password },
+    mirror: env.mirror,
+    repositoryPrefix: "it/",
+    projectDir: ROOT,
+  });
+}
 let results: ImageResult[];
 let images: ImageSpec[];
 
@@ -33,15 +46,7 @@ beforeAll(async () => {
   const config = devConfig();
   // One image also carries an ENV value with characters a shell or the Dockerfile could expand.
   images = config.images.map((i) => (i.name === "hello-cc" ? { ...i, env: { GREETING: 'costs $5 "quoted" \\ back' } } : i));
-  results = await runLocalPipeline({
-    images,
-    policy: config.policy,
-    registry: env.registry,
-    auth: { username: env.username, password: env.password },
-    mirror: env.mirror,
-    repositoryPrefix: "it/",
-    projectDir: ROOT,
-  });
+  results = await localRun(images, config.policy);
 });
 
 it("builds every offline flavor of the dev stack", () => {
@@ -111,16 +116,7 @@ it("keeps ENV values literal: no variable expansion, quotes and backslashes inta
 });
 
 it("is reproducible: a second run of unchanged specs pushes the same tags", async () => {
-  const config = devConfig();
-  const again = await runLocalPipeline({
-    images: images.filter((i) => i.name === "hello-static"),
-    policy: config.policy,
-    registry: env.registry,
-    auth: { username: env.username, password: env.password },
-    mirror: env.mirror,
-    repositoryPrefix: "it/",
-    projectDir: ROOT,
-  });
+  const again = await localRun(images.filter((i) => i.name === "hello-static"), devConfig().policy);
   expect(again[0].taggedRef).toBe(results.find((x) => x.image === "hello-static")!.taggedRef);
 });
 
@@ -136,23 +132,20 @@ describe("failures", () => {
     };
   }
 
+  /** What the local pipeline throws for one image, or undefined when it succeeds. */
+  async function failureOf(spec: ImageSpec): Promise<unknown> {
+    try {
+      await localRun([spec], { environment: "dev", allowTagOnlyBases: true });
+      return undefined;
+    } catch (e) {
+      return e;
+    }
+  }
+
   it("reports a builder-stage failure with the failing step and pushes nothing", async () => {
     const name = `broken-${process.pid}`;
     const run = "gcc -static -o /out/hello does-not-exist.c";
-    let error: unknown;
-    try {
-      await runLocalPipeline({
-        images: [failingSpec(run, name)],
-        policy: { environment: "dev", allowTagOnlyBases: true },
-        registry: env.registry,
-        auth: { username: env.username, password: env.password },
-        mirror: env.mirror,
-        repositoryPrefix: "it/",
-        projectDir: ROOT,
-      });
-    } catch (e) {
-      error = e;
-    }
+    const error = await failureOf(failingSpec(run, name));
     expect(error).toBeInstanceOf(StepError);
     expect((error as StepError).step).toBe("build");
     expect((error as StepError).message).toContain("does-not-exist.c");
@@ -163,20 +156,7 @@ describe("failures", () => {
     const name = `rootly-${process.pid}`;
     const imageIds = () => new Set(docker(["image", "ls", "-q", "--no-trunc"]).stdout.split("\n").filter((l) => l !== ""));
     const before = imageIds();
-    let error: unknown;
-    try {
-      await runLocalPipeline({
-        images: [{ ...failingSpec("true", name), user: "0:0" }],
-        policy: { environment: "dev", allowTagOnlyBases: true },
-        registry: env.registry,
-        auth: { username: env.username, password: env.password },
-        mirror: env.mirror,
-        repositoryPrefix: "it/",
-        projectDir: ROOT,
-      });
-    } catch (e) {
-      error = e;
-    }
+    const error = await failureOf({ ...failingSpec("true", name), user: "0:0" });
     expect(error).toBeInstanceOf(StepError);
     expect((error as StepError).step).toBe("render");
     expect((error as Error).message).toContain("image.user: runs as root");
