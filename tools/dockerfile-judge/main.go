@@ -1,0 +1,237 @@
+// dockerfile-judge reads Dockerfiles with BuildKit's own parser (the one buildx, docker build
+// and BuildKit's dockerfile frontend use) and prints, as JSON, what BuildKit will build: the
+// parse error if any, the warnings, and per stage its base, name and instructions (keyword,
+// flags, arguments, heredocs). Tests use it as the judge of rendered Dockerfiles, so a renderer
+// and a stand-in parser cannot agree on a blind spot.
+//
+// usage:
+//
+//	dockerfile-judge [FILE]   one Dockerfile from FILE (or stdin); one JSON document on stdout
+//	dockerfile-judge -batch   stdin is JSON lines, each a JSON string holding a Dockerfile;
+//	                          stdout is one JSON document per line, in the same order
+//
+// Exit 0 when every input was read (a Dockerfile BuildKit refuses is a result, not a failure);
+// 2 on a usage or I/O error.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// Heredoc is one here-document BuildKit attached to an instruction.
+type Heredoc struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+	Expand  bool   `json:"expand"`
+	Chomp   bool   `json:"chomp"`
+	FD      uint   `json:"fd"`
+}
+
+// Instruction is one instruction as BuildKit's parser split it.
+type Instruction struct {
+	Keyword string `json:"keyword"`
+	// Flags as written before the arguments, e.g. "--from=build".
+	Flags []string `json:"flags"`
+	// Args after the keyword and flags; for exec (JSON) form, the array's elements.
+	Args     []string  `json:"args"`
+	JSON     bool      `json:"json"`
+	Heredocs []Heredoc `json:"heredocs"`
+	// Sub is the instruction an ONBUILD wraps.
+	Sub       *Instruction `json:"sub,omitempty"`
+	StartLine int          `json:"startLine"`
+	EndLine   int          `json:"endLine"`
+	Original  string       `json:"original"`
+}
+
+// Stage is one FROM and the instructions after it, as BuildKit groups them.
+type Stage struct {
+	// Name is the stage name BuildKit uses (lowercased), "" when unnamed.
+	Name string `json:"name"`
+	// Base is the image or earlier stage the stage starts from.
+	Base         string        `json:"base"`
+	Platform     string        `json:"platform"`
+	Instructions []Instruction `json:"instructions"`
+}
+
+// Warning is a parser warning or a BuildKit lint rule that fired.
+type Warning struct {
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+	Line    int    `json:"line"`
+}
+
+// Result is what the judge prints for one Dockerfile.
+type Result struct {
+	// Error is BuildKit's refusal (parse or instruction error), "" when it accepts the file.
+	Error    string    `json:"error"`
+	Warnings []Warning `json:"warnings"`
+	// MetaArgs are ARG instructions before the first FROM.
+	MetaArgs []Instruction `json:"metaArgs"`
+	Stages   []Stage       `json:"stages"`
+	// Final is the index of the stage a plain build produces (the last one), -1 when none.
+	Final int `json:"final"`
+}
+
+func main() {
+	batch := flag.Bool("batch", false, "read JSON lines of Dockerfile strings on stdin, print one JSON result per line")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: dockerfile-judge [FILE] | dockerfile-judge -batch < lines.jsonl")
+	}
+	flag.Parse()
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+
+	if *batch {
+		if flag.NArg() != 0 {
+			flag.Usage()
+			os.Exit(2)
+		}
+		in := bufio.NewReader(os.Stdin)
+		for n := 1; ; n++ {
+			line, err := in.ReadBytes('\n')
+			if len(bytes.TrimSpace(line)) > 0 {
+				var text string
+				if jerr := json.Unmarshal(line, &text); jerr != nil {
+					fail(fmt.Sprintf("batch line %d is not a JSON string: %v", n, jerr))
+				}
+				if eerr := enc.Encode(judge(text)); eerr != nil {
+					fail(eerr.Error())
+				}
+			}
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				fail(err.Error())
+			}
+		}
+	}
+
+	var data []byte
+	var err error
+	switch flag.NArg() {
+	case 0:
+		data, err = io.ReadAll(os.Stdin)
+	case 1:
+		data, err = os.ReadFile(flag.Arg(0))
+	default:
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err != nil {
+		fail(err.Error())
+	}
+	if err := enc.Encode(judge(string(data))); err != nil {
+		fail(err.Error())
+	}
+}
+
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, "dockerfile-judge:", msg)
+	os.Exit(2)
+}
+
+func judge(text string) Result {
+	res := Result{Warnings: []Warning{}, MetaArgs: []Instruction{}, Stages: []Stage{}, Final: -1}
+	parsed, err := parser.Parse(strings.NewReader(text))
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	for _, w := range parsed.Warnings {
+		line := 0
+		if w.Location != nil {
+			line = w.Location.Start.Line
+		}
+		res.Warnings = append(res.Warnings, Warning{Rule: "parser", Message: w.Short, Line: line})
+	}
+
+	// The instruction layer checks flags and arguments per instruction (unknown flags, bad
+	// forms) and runs BuildKit's lint rules; its verdict is BuildKit's.
+	lint := linter.New(&linter.Config{Warn: func(rule, description, url, msg string, location []parser.Range) {
+		line := 0
+		if len(location) > 0 {
+			line = location[0].Start.Line
+		}
+		res.Warnings = append(res.Warnings, Warning{Rule: rule, Message: msg, Line: line})
+	}})
+	stages, _, perr := instructions.Parse(parsed.AST, lint)
+	if perr != nil {
+		res.Error = perr.Error()
+	}
+
+	// The stages from the AST, named and based as the instruction layer reads them when it could.
+	for _, node := range parsed.AST.Children {
+		ins := instruction(node)
+		if ins.Keyword == "FROM" {
+			st := Stage{Instructions: []Instruction{}}
+			if len(ins.Args) > 0 {
+				st.Base = ins.Args[0]
+			}
+			if len(ins.Args) == 3 && strings.EqualFold(ins.Args[1], "as") {
+				st.Name = strings.ToLower(ins.Args[2])
+			}
+			for _, f := range ins.Flags {
+				if strings.HasPrefix(f, "--platform=") {
+					st.Platform = strings.TrimPrefix(f, "--platform=")
+				}
+			}
+			if perr == nil && len(res.Stages) < len(stages) {
+				bs := stages[len(res.Stages)]
+				st.Name, st.Base, st.Platform = bs.Name, bs.BaseName, bs.Platform
+			}
+			res.Stages = append(res.Stages, st)
+			continue
+		}
+		if len(res.Stages) == 0 {
+			res.MetaArgs = append(res.MetaArgs, ins)
+			continue
+		}
+		last := &res.Stages[len(res.Stages)-1]
+		last.Instructions = append(last.Instructions, ins)
+	}
+	if perr == nil && len(stages) != len(res.Stages) {
+		res.Error = fmt.Sprintf("dockerfile-judge: the instruction layer found %d stages, the parser %d", len(stages), len(res.Stages))
+	}
+	res.Final = len(res.Stages) - 1
+	return res
+}
+
+func instruction(node *parser.Node) Instruction {
+	ins := Instruction{
+		Keyword:   strings.ToUpper(node.Value),
+		Flags:     append([]string{}, node.Flags...),
+		Args:      []string{},
+		JSON:      node.Attributes["json"],
+		Heredocs:  []Heredoc{},
+		StartLine: node.StartLine,
+		EndLine:   node.EndLine,
+		Original:  node.Original,
+	}
+	for _, h := range node.Heredocs {
+		ins.Heredocs = append(ins.Heredocs, Heredoc{Name: h.Name, Content: h.Content, Expand: h.Expand, Chomp: h.Chomp, FD: h.FileDescriptor})
+	}
+	for n := node.Next; n != nil; n = n.Next {
+		if len(n.Children) > 0 {
+			// ONBUILD: the wrapped instruction is a child node.
+			sub := instruction(n.Children[0])
+			ins.Sub = &sub
+			continue
+		}
+		ins.Args = append(ins.Args, n.Value)
+	}
+	return ins
+}
