@@ -1,7 +1,7 @@
 // dockerfile-judge reads Dockerfiles with BuildKit's own parser (the one buildx, docker build
 // and BuildKit's dockerfile frontend use) and prints, as JSON, what BuildKit will build: the
-// parse error if any, the warnings, and per stage its base, name and instructions (keyword,
-// flags, arguments, heredocs). Tests use it as the judge of rendered Dockerfiles, so a renderer
+// parse or conversion error if any, BuildKit's lint warnings (`docker build --check`), and per
+// stage its base, name and instructions (keyword, flags, arguments, heredocs). Tests use it as the judge of rendered Dockerfiles, so a renderer
 // and a stand-in parser cannot agree on a blind spot.
 //
 // usage:
@@ -17,6 +17,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -24,9 +25,12 @@ import (
 	"os"
 	"strings"
 
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // Heredoc is one here-document BuildKit attached to an instruction.
@@ -64,7 +68,7 @@ type Stage struct {
 	Instructions []Instruction `json:"instructions"`
 }
 
-// Warning is a parser warning or a BuildKit lint rule that fired.
+// Warning is a BuildKit lint rule that fired (parser warnings are rule NoEmptyContinuation).
 type Warning struct {
 	Rule    string `json:"rule"`
 	Message string `json:"message"`
@@ -151,27 +155,19 @@ func judge(text string) Result {
 		res.Error = err.Error()
 		return res
 	}
-	for _, w := range parsed.Warnings {
-		line := 0
-		if w.Location != nil {
-			line = w.Location.Start.Line
-		}
-		res.Warnings = append(res.Warnings, Warning{Rule: "parser", Message: w.Short, Line: line})
-	}
-
-	// The instruction layer checks flags and arguments per instruction (unknown flags, bad
-	// forms) and runs BuildKit's lint rules; its verdict is BuildKit's.
-	lint := linter.New(&linter.Config{Warn: func(rule, description, url, msg string, location []parser.Range) {
-		line := 0
-		if len(location) > 0 {
-			line = location[0].Start.Line
-		}
-		res.Warnings = append(res.Warnings, Warning{Rule: rule, Message: msg, Line: line})
-	}})
-	stages, _, perr := instructions.Parse(parsed.AST, lint)
+	stages, _, perr := instructions.Parse(parsed.AST, nil)
 	if perr != nil {
 		res.Error = perr.Error()
 	}
+
+	// BuildKit's own lint pass: the same conversion `docker build --check` runs (every stage,
+	// every rule, parser warnings included), with base images answered offline. A conversion
+	// error is what a build would refuse before running any step.
+	lint := lintDockerfile(text)
+	if lint.err != "" && res.Error == "" {
+		res.Error = lint.err
+	}
+	res.Warnings = append(res.Warnings, lint.warnings...)
 
 	// The stages from the AST, named and based as the instruction layer reads them when it could.
 	for _, node := range parsed.AST.Children {
@@ -234,4 +230,41 @@ func instruction(node *parser.Node) Instruction {
 		ins.Args = append(ins.Args, n.Value)
 	}
 	return ins
+}
+
+// offlineResolver answers every base image with an empty linux/amd64 config, so the conversion
+// never reaches a registry: the judge reads the Dockerfile, it does not pull.
+type offlineResolver struct{}
+
+func (offlineResolver) ResolveImageConfig(_ context.Context, ref string, _ sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}`)
+	return ref, digest.FromBytes(cfg), cfg, nil
+}
+
+type lintResult struct {
+	err      string
+	warnings []Warning
+}
+
+func lintDockerfile(text string) lintResult {
+	dt := []byte(text)
+	sm := llb.NewSourceMap(nil, "Dockerfile", "Dockerfile", dt)
+	sm.Definition = &llb.Definition{}
+	out := lintResult{warnings: []Warning{}}
+	results, err := dockerfile2llb.DockerfileLint(context.Background(), dt, dockerfile2llb.ConvertOpt{MetaResolver: offlineResolver{}, SourceMap: sm})
+	if err != nil {
+		out.err = err.Error()
+		return out
+	}
+	if results.Error != nil {
+		out.err = results.Error.Message
+	}
+	for _, w := range results.Warnings {
+		line := 0
+		if len(w.Location.Ranges) > 0 {
+			line = int(w.Location.Ranges[0].Start.Line)
+		}
+		out.warnings = append(out.warnings, Warning{Rule: w.RuleName, Message: w.Detail, Line: line})
+	}
+	return out
 }
