@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { renderRepositoryPolicy, validateRepositoryPolicyArgs } from "../render/iam";
-import { joinPath, throwIfIssues, ValidationIssue } from "../render/issues";
+import { joinKey, joinPath, throwIfIssues, ValidationIssue } from "../render/issues";
 import { DefaultLifecycleOptions, defaultLifecycleRules, renderLifecyclePolicy, validateDefaultLifecycleOptions } from "../render/lifecycle";
 import { byImage, EcrRegistryBase } from "./ecr-base";
 import { unknownImageError } from "./registry";
@@ -171,7 +171,7 @@ export function validateEcrRegistryArgs(args: EcrRegistryArgs): ValidationIssue[
   const raw = args as unknown as Record<string, unknown>;
   for (const key of Object.keys(raw).sort()) {
     if (!(ARG_KEYS as readonly string[]).includes(key)) {
-      issues.push({ path: key, value: raw[key], problem: "is not an EcrRegistry argument", fix: `remove it or correct the spelling (allowed: ${ARG_KEYS.join(", ")})` });
+      issues.push({ path: joinKey("", key), value: raw[key], problem: "is not an EcrRegistry argument", fix: `remove it or correct the spelling (allowed: ${ARG_KEYS.join(", ")})` });
     }
   }
   issues.push(...validateRepositoryNames(args.images, args.repositoryPrefix));

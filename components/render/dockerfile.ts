@@ -4,7 +4,7 @@
  */
 import { EnvironmentPolicy, ImageSpec } from "../spec/types";
 import { repositoryOf } from "../spec/reference";
-import { throwIfIssues } from "./issues";
+import { joinKey, throwIfIssues } from "./issues";
 import { ResolvedBuilder, ResolvedImage, resolveImage } from "./resolve";
 import { RUNTIME_STAGE, validateEnvironmentPolicy, validateImageSpec } from "./validate";
 
@@ -42,83 +42,125 @@ export function imageLabels(image: ResolvedImage): Record<string, string> {
 }
 
 export function renderResolved(image: ResolvedImage): string {
-  const lines: string[] = [RENDERER_HEADER, `# image: ${image.name}, flavor: ${image.flavor}, hardening: ${image.hardening}`];
-  for (const builder of image.builders) {
-    lines.push("", ...renderBuilder(builder, image));
-  }
-  lines.push("", ...renderRuntime(image));
-  return `${lines.join("\n")}\n`;
+  return `${renderLines(image)
+    .map((l) => l.text)
+    .join("\n")}\n`;
 }
 
-function renderBuilder(b: ResolvedBuilder, image: ResolvedImage): string[] {
-  const out = [`FROM ${b.image} AS ${b.name}`];
+/** One physical line of the Dockerfile and the spec property it renders ("" for fixed text). */
+export interface RenderedLine {
+  readonly text: string;
+  readonly source: string;
+}
+
+/** The Dockerfile as lines, each naming its source property, so a line BuildKit would refuse names what to fix. */
+export function renderLines(image: ResolvedImage): RenderedLine[] {
+  const lines: RenderedLine[] = [fixed(RENDERER_HEADER), fixed(`# image: ${image.name}, flavor: ${image.flavor}, hardening: ${image.hardening}`)];
+  image.builders.forEach((builder, i) => {
+    lines.push(fixed(""), ...renderBuilder(builder, image, `builders[${i}]`));
+  });
+  lines.push(fixed(""), ...renderRuntime(image));
+  return lines;
+}
+
+function fixed(text: string): RenderedLine {
+  return { text, source: "" };
+}
+
+/** An instruction that continues over several physical lines (joined with ` \`), all from one source. */
+function multiline(text: string, source: string): RenderedLine[] {
+  return text.split("\n").map((line) => ({ text: line, source }));
+}
+
+function renderBuilder(b: ResolvedBuilder, image: ResolvedImage, at: string): RenderedLine[] {
+  const out: RenderedLine[] = [{ text: `FROM ${b.image} AS ${b.name}`, source: `${at}.image` }];
   out.push(...renderArgs(image.args));
   if (Object.keys(b.env).length > 0) {
-    out.push(renderKeyValues("ENV", b.env));
+    out.push(...renderKeyValues("ENV", b.env, (k) => joinKey(`${at}.env`, k)));
   }
-  out.push(`WORKDIR ${b.workdir}`);
+  out.push({ text: `WORKDIR ${b.workdir}`, source: `${at}.workdir` });
   if (b.packages.length > 0) {
-    out.push(installPackages(b.packageManager, b.packages));
+    out.push(...multiline(installPackages(b.packageManager, b.packages), `${at}.packages`));
   }
-  for (const c of b.copy) {
-    out.push(`COPY ${c.from !== undefined ? `--from=${c.from} ` : ""}${jsonArray([c.src, c.dest])}`);
-  }
-  for (const cmd of b.run) {
-    out.push(`RUN ${cmd}`);
-  }
+  b.copy.forEach((c, i) => {
+    out.push({ text: `COPY ${c.from !== undefined ? `--from=${c.from} ` : ""}${jsonArray([c.src, c.dest])}`, source: `${at}.copy[${i}]` });
+  });
+  b.run.forEach((cmd, i) => {
+    // Exec form: BuildKit reads no flag, here-document or line continuation in a JSON array.
+    out.push({ text: `RUN ${jsonArray(["/bin/sh", "-c", cmd])}`, source: `${at}.run[${i}]` });
+  });
   return out;
 }
 
-function renderRuntime(image: ResolvedImage): string[] {
-  const out = [`FROM ${image.base ?? "scratch"} AS ${RUNTIME_STAGE}`];
+function renderRuntime(image: ResolvedImage): RenderedLine[] {
+  const out: RenderedLine[] = [{ text: `FROM ${image.base ?? "scratch"} AS ${RUNTIME_STAGE}`, source: image.base === undefined ? "" : "base" }];
   out.push(...renderArgs(image.args));
   if (image.packages.length > 0) {
     // Runtime flavors with a package manager install as root, before USER drops privileges.
-    out.push("USER 0:0", installPackages(image.runtimePackageManager === "none" ? flavorManager(image) : image.runtimePackageManager, image.packages));
+    out.push(fixed("USER 0:0"), ...multiline(installPackages(image.runtimePackageManager === "none" ? flavorManager(image) : image.runtimePackageManager, image.packages), "packages"));
   }
   if (image.hardening === "strict") {
     const strip = stripCommand(image);
     if (strip !== undefined) {
       if (image.packages.length === 0) {
-        out.push("USER 0:0");
+        out.push(fixed("USER 0:0"));
       }
-      out.push(strip);
+      out.push(...multiline(strip, ""));
     }
   }
-  for (const c of image.copy) {
-    out.push(`COPY ${c.from !== undefined ? `--from=${c.from} ` : ""}--chown=${image.user} ${jsonArray([c.src, c.dest])}`);
-  }
+  image.copy.forEach((c, i) => {
+    out.push({ text: `COPY ${c.from !== undefined ? `--from=${c.from} ` : ""}--chown=${image.user} ${jsonArray([c.src, c.dest])}`, source: `copy[${i}]` });
+  });
   if (Object.keys(image.env).length > 0) {
-    out.push(renderKeyValues("ENV", image.env));
+    out.push(...renderKeyValues("ENV", image.env, (k) => joinKey("env", k)));
   }
   if (image.workdir !== undefined) {
-    out.push(`WORKDIR ${image.workdir}`);
+    out.push({ text: `WORKDIR ${image.workdir}`, source: "workdir" });
   }
-  out.push(renderKeyValues("LABEL", imageLabels(image)));
+  out.push(...renderKeyValues("LABEL", imageLabels(image), labelSource(image)));
   if (image.expose.length > 0) {
-    out.push(`EXPOSE ${Array.from(new Set(image.expose)).sort().join(" ")}`);
+    out.push({ text: `EXPOSE ${Array.from(new Set(image.expose)).sort().join(" ")}`, source: "expose" });
   }
-  out.push(`USER ${image.user}`);
+  out.push({ text: `USER ${image.user}`, source: "user" });
   if (image.healthcheck !== undefined) {
     const h = image.healthcheck;
-    out.push(
-      `HEALTHCHECK --interval=${h.interval} --timeout=${h.timeout}${h.startPeriod !== undefined ? ` --start-period=${h.startPeriod}` : ""} --retries=${h.retries} CMD ${jsonArray(h.test)}`,
-    );
+    out.push({
+      text: `HEALTHCHECK --interval=${h.interval} --timeout=${h.timeout}${h.startPeriod !== undefined ? ` --start-period=${h.startPeriod}` : ""} --retries=${h.retries} CMD ${jsonArray(h.test)}`,
+      source: "healthcheck.test",
+    });
   }
   if (image.entrypoint !== undefined) {
-    out.push(`ENTRYPOINT ${typeof image.entrypoint === "string" ? image.entrypoint : jsonArray(image.entrypoint)}`);
+    out.push({ text: `ENTRYPOINT ${execForm(image.entrypoint)}`, source: "entrypoint" });
   }
   if (image.cmd !== undefined) {
-    out.push(`CMD ${typeof image.cmd === "string" ? image.cmd : jsonArray(image.cmd)}`);
+    out.push({ text: `CMD ${execForm(image.cmd)}`, source: "cmd" });
   }
   return out;
+}
+
+/** The property a rendered label comes from: a spec label, or what the renderer derived it from. */
+function labelSource(image: ResolvedImage): (key: string) => string {
+  const derived: Record<string, string> = {
+    "org.opencontainers.image.title": "name",
+    "org.opencontainers.image.created": "",
+    "org.opencontainers.image.base.name": "base",
+    "org.opencontainers.image.base.digest": "base",
+    "org.opencontainers.image.source": "source.url",
+    "org.opencontainers.image.revision": "source.revision",
+  };
+  return (key) => (key in derived && !(key in image.labels) ? derived[key] : joinKey("labels", key));
+}
+
+/** Exec form always: a shell-form string becomes what Docker itself makes of it, `["/bin/sh", "-c", "..."]`. */
+function execForm(command: readonly string[] | string): string {
+  return jsonArray(typeof command === "string" ? ["/bin/sh", "-c", command] : command);
 }
 
 function flavorManager(image: ResolvedImage): "apt" | "apk" {
   return image.flavor === "alpine" ? "apk" : "apt";
 }
 
-/** The strict-hardening step: remove the package manager, then the shell, last (it runs the step). */
+/** The strict-hardening step: remove the package manager, then the shell, last (it runs the step). Fixed text, no spec value. */
 function stripCommand(image: ResolvedImage): string | undefined {
   if (image.flavor === "debian-slim") {
     return [
@@ -139,29 +181,41 @@ function stripCommand(image: ResolvedImage): string | undefined {
   return undefined;
 }
 
+/**
+ * Exec form, package names as separate arguments after `--`: no shell ever parses a name, and
+ * none can be read as an option. apt needs a shell to update, install and clean in one layer,
+ * so the names reach it as the script's positional parameters ("$@"). One name a line, so a
+ * package change is a one-line diff in a preview.
+ */
 function installPackages(manager: string, packages: readonly string[]): string {
-  const list = Array.from(new Set(packages)).sort().join(" ");
+  const list = Array.from(new Set(packages)).sort();
   if (manager === "apk") {
-    return `RUN apk add --no-cache ${list}`;
+    return jsonArrayLines("RUN ", ["apk", "add", "--no-cache", "--"], list);
   }
-  return [
-    "RUN apt-get update",
-    `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list}`,
-    "apt-get clean",
-    "rm -rf /var/lib/apt/lists/*",
-  ].join(" \\\n && ");
+  const script = 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -- "$@" && apt-get clean && rm -rf /var/lib/apt/lists/*';
+  return jsonArrayLines("RUN ", ["/bin/sh", "-c", script, "apt-get"], list);
 }
 
-function renderArgs(args: Readonly<Record<string, string>>): string[] {
+/** A JSON array over several lines (BuildKit joins line continuations before it reads the JSON): `head` on the first, one `tail` element a line. */
+function jsonArrayLines(prefix: string, head: readonly string[], tail: readonly string[]): string {
+  const first = `${prefix}[${head.map((v) => JSON.stringify(v)).join(",")}`;
+  return [first, ...tail.map((v) => `    ${JSON.stringify(v)}`)].join(", \\\n") + "]";
+}
+
+function renderArgs(args: Readonly<Record<string, string>>): RenderedLine[] {
   return Object.keys(args)
     .sort()
-    .map((k) => `ARG ${k}=${quote(args[k])}`);
+    .map((k) => ({ text: `ARG ${k}=${quote(args[k])}`, source: joinKey("args", k) }));
 }
 
-function renderKeyValues(instruction: string, map: Readonly<Record<string, string>>): string {
+/** `ENV k="v"`, or one pair a line joined by line continuations; each line names its key's property. */
+function renderKeyValues(instruction: string, map: Readonly<Record<string, string>>, sourceOf: (key: string) => string): RenderedLine[] {
   const keys = Object.keys(map).sort();
-  const pairs = keys.map((k) => `${/^[A-Za-z0-9_.-]+$/.test(k) ? k : quote(k)}=${quote(map[k])}`);
-  return pairs.length === 1 ? `${instruction} ${pairs[0]}` : `${instruction} ${pairs.join(" \\\n    ")}`;
+  return keys.map((k, i) => {
+    const pair = `${/^[A-Za-z0-9_.-]+$/.test(k) ? k : quote(k)}=${quote(map[k])}`;
+    const text = `${i === 0 ? `${instruction} ` : "    "}${pair}${i < keys.length - 1 ? " \\" : ""}`;
+    return { text, source: sourceOf(k) };
+  });
 }
 
 /** Double-quoted Dockerfile word: escapes backslash, quote and `$` (no variable expansion). */

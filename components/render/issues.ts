@@ -36,14 +36,48 @@ export function throwIfIssues(title: string, issues: readonly ValidationIssue[])
   }
 }
 
+/** An identifier: joined with a dot. */
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+/** A bracketed map key as joinKey writes it: `["..."]` holding a JSON string. */
+const BRACKET_KEY = String.raw`\["(?:[^"\\]|\\.)*"\]`;
+/** A relative property path, e.g. `lifecycle.keepReleases`, `images[0].labels["com.example.team"]`, `[2].name`. */
+const RELATIVE_PATH = new RegExp(String.raw`^(?:[A-Za-z_$][A-Za-z0-9_$]*|\[\d+\]|${BRACKET_KEY})(?:\.[A-Za-z_$][A-Za-z0-9_$]*|\[\d+\]|${BRACKET_KEY})*$`);
+/** A well-formed issue path, optionally under a config namespace (`golden-images:registry.lifecycle.keepReleases`). */
+export const WELL_FORMED_PATH = new RegExp(
+  String.raw`^(?:[a-z][a-z0-9-]*:)?(?:[A-Za-z_$][A-Za-z0-9_$]*|${BRACKET_KEY})(?:\.[A-Za-z_$][A-Za-z0-9_$]*|\[\d+\]|${BRACKET_KEY})*$`,
+);
+/** Map keys longer than this are shortened in paths (the value itself is in the report). */
+const MAX_KEY_IN_PATH = 64;
+
+/**
+ * Appends a property to a path: a number is an index (`base[0]`); a string is a property name or
+ * a relative path from a nested validator (`base.lifecycle.keepReleases`), so a component can
+ * prefix the issues of the validators it calls. Keys of user maps (labels, env) go through
+ * joinKey, which always brackets what is not an identifier.
+ */
 export function joinPath(base: string, key: string | number): string {
   if (typeof key === "number") {
     return `${base}[${key}]`;
   }
-  if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) {
+  if (IDENTIFIER.test(key)) {
     return base === "" ? key : `${base}.${key}`;
   }
-  return `${base}[${JSON.stringify(key)}]`;
+  if (RELATIVE_PATH.test(key)) {
+    return base === "" || key.startsWith("[") ? `${base}${key}` : `${base}.${key}`;
+  }
+  return joinKey(base, key);
+}
+
+/** Appends a key of a user map: `base.NAME` for identifiers, else `base["com.example.team"]`. */
+export function joinKey(base: string, key: string | number): string {
+  if (typeof key === "number") {
+    return `${base}[${key}]`;
+  }
+  if (IDENTIFIER.test(key)) {
+    return base === "" ? key : `${base}.${key}`;
+  }
+  const shown = key.length > MAX_KEY_IN_PATH ? `${key.slice(0, MAX_KEY_IN_PATH - 3)}...` : key;
+  return `${base}[${JSON.stringify(shown)}]`;
 }
 
 function describeValue(value: unknown): string {

@@ -2,7 +2,7 @@
  * ECR lifecycle policies as typed rules (after aws-cdk-lib aws-ecr `LifecycleRule`): validated,
  * given priorities in input order with the catch-all rule forced last, rendered as byte-stable JSON.
  */
-import { joinPath, throwIfIssues, ValidationIssue } from "./issues";
+import { joinKey, joinPath, throwIfIssues, ValidationIssue } from "./issues";
 
 export const TAG_STATUSES = ["tagged", "untagged", "any"] as const;
 export type TagStatus = (typeof TAG_STATUSES)[number];
@@ -99,7 +99,7 @@ export function validateDefaultLifecycleOptions(options: unknown, path = "lifecy
   const issues: ValidationIssue[] = [];
   for (const key of Object.keys(o).sort()) {
     if (!(DEFAULT_OPTION_KEYS as readonly string[]).includes(key)) {
-      issues.push({ path: joinPath(path, key), value: o[key], problem: "is not a lifecycle option", fix: `remove it or correct the spelling (allowed: ${DEFAULT_OPTION_KEYS.join(", ")})` });
+      issues.push({ path: joinKey(path, key), value: o[key], problem: "is not a lifecycle option", fix: `remove it or correct the spelling (allowed: ${DEFAULT_OPTION_KEYS.join(", ")})` });
     }
   }
   for (const key of ["untaggedRetentionDays", "keepReleases"] as const) {
@@ -164,7 +164,7 @@ function ruleIssues(rule: Record<string, unknown>, at: string): ValidationIssue[
   const p = (key: string) => joinPath(at, key);
   for (const key of Object.keys(rule).sort()) {
     if (!(RULE_KEYS as readonly string[]).includes(key)) {
-      issues.push({ path: p(key), value: rule[key], problem: "is not a lifecycle rule property", fix: `remove it or correct the spelling (allowed: ${RULE_KEYS.join(", ")})` });
+      issues.push({ path: joinKey(at, key), value: rule[key], problem: "is not a lifecycle rule property", fix: `remove it or correct the spelling (allowed: ${RULE_KEYS.join(", ")})` });
     }
   }
   if (rule.description !== undefined && (typeof rule.description !== "string" || rule.description.trim() === "")) {

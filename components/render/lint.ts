@@ -4,7 +4,7 @@
  */
 import { Arg, DockerfileParser, Env, Instruction } from "dockerfile-ast";
 import { ValidationIssue } from "./issues";
-import { SECRET_NAME } from "./validate";
+import { isSecretName, secretValueKind } from "./validate";
 
 export interface LintOptions {
   /** Require every FROM of an image (not scratch, not an earlier stage) to carry a digest. @default true */
@@ -14,6 +14,28 @@ export interface LintOptions {
 }
 
 const KNOWN = new Set(["ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"]);
+
+/** Instructions BuildKit reads here-documents in (unless they are in JSON form). */
+const HEREDOC_INSTRUCTIONS = new Set(["RUN", "COPY", "ADD", "ONBUILD"]);
+
+/**
+ * The first here-document marker BuildKit would see in an instruction's arguments, or undefined:
+ * a word `[fd]<<[-]NAME` outside the JSON form. Words are split on blanks, quotes not honoured,
+ * so it errs towards finding one (a quoted "<<" is reported too).
+ */
+export function heredocMarker(args: string): string | undefined {
+  const rest = args.trim().replace(/^(?:--\S+\s+)*/, "");
+  if (rest.startsWith("[")) {
+    try {
+      if (Array.isArray(JSON.parse(rest))) {
+        return undefined;
+      }
+    } catch {
+      // Not JSON: BuildKit falls back to shell form.
+    }
+  }
+  return args.split(/\s+/).find((word) => /^["']?\d*<<-?[^<\s]/.test(word));
+}
 
 export function lintDockerfile(text: string, options: LintOptions = {}): ValidationIssue[] {
   const requireDigest = options.requireDigest ?? true;
@@ -62,13 +84,46 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Validat
     if (instruction instanceof Env || instruction instanceof Arg) {
       for (const property of instruction.getProperties()) {
         const name = property.getName();
-        if (SECRET_NAME.test(name)) {
+        if (isSecretName(name)) {
           issues.push({ path: where(instruction), value: name, problem: `${keyword} looks like a secret`, fix: "use a BuildKit secret mount or a runtime secret store" });
+        }
+        const kind = secretValueKind(property.getValue() ?? "");
+        if (kind !== undefined) {
+          issues.push({ path: where(instruction), value: name, problem: `${keyword} ${name} holds what looks like ${kind}`, fix: "use a BuildKit secret mount or a runtime secret store" });
         }
       }
     }
     if (keyword === "WORKDIR" && args.length > 0 && !args[0].startsWith("/") && !args[0].startsWith("$")) {
       issues.push({ path: where(instruction), value: args[0], problem: "WORKDIR is relative", fix: "use an absolute path" });
+    }
+  }
+
+  // A here-document makes BuildKit read the lines after it as content, not instructions, so the
+  // stages below (the ones this lint judges) may not be what BuildKit builds.
+  const lines = text.split("\n");
+  for (const instruction of dockerfile.getInstructions()) {
+    const keyword = instruction.getKeyword();
+    if (HEREDOC_INSTRUCTIONS.has(keyword)) {
+      const start = instruction.getRange().start.line;
+      const end = instruction.getRange().end.line;
+      const source = lines.slice(start, end + 1).join("\n");
+      const marker = heredocMarker(source.slice(source.toUpperCase().indexOf(keyword) + keyword.length));
+      if (marker !== undefined) {
+        issues.push({
+          path: where(instruction),
+          value: marker,
+          problem: `${keyword} starts a here-document: BuildKit reads the lines after it as its content, up to a line "${marker.replace(/^\d*<<-?/, "").replace(/^["']|["']$/g, "")}"`,
+          fix: "put the content in a file in the build context and COPY it",
+        });
+      }
+    }
+    if (keyword === "RUN") {
+      for (const flag of instruction.getArguments().map((a) => a.getValue()).filter((a) => a.startsWith("--"))) {
+        if (/^--(?:network=host|security=insecure)$/.test(flag)) {
+          issues.push({ path: where(instruction), value: flag, problem: "RUN escapes the build sandbox", fix: "remove the flag" });
+        }
+        break;
+      }
     }
   }
 

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { FLAVORS, PACKAGE_MANAGERS } from "../spec/catalog";
 import { ENVIRONMENTS, HARDENING_LEVELS, PLATFORMS } from "../spec/types";
-import { joinPath, ValidationIssue } from "./issues";
+import { joinKey, ValidationIssue } from "./issues";
 
 const stringMap = z.record(z.string(), z.string());
 const copySpec = z.strictObject({ from: z.string().optional(), src: z.string(), dest: z.string() });
@@ -70,7 +70,8 @@ export function structuralIssues(schema: z.ZodType, value: unknown, basePath: st
 function toIssue(issue: z.core.$ZodIssue, root: unknown, basePath: string): ValidationIssue {
   let path = basePath;
   for (const key of issue.path) {
-    path = joinPath(path, typeof key === "number" ? key : String(key));
+    // Each segment is one key (a map key such as a label may hold dots): never a path.
+    path = joinKey(path, typeof key === "number" ? key : String(key));
   }
   const value = valueAt(root, issue.path);
   switch (issue.code) {

@@ -3,13 +3,16 @@
 
 FROM mirror.example.internal/hub/library/alpine:3.20@sha256:54c5b3dd459d5ef778bb2fa1e23a5fb0e1b62ae66970bcb436e8f81a1a1a8e41 AS build
 WORKDIR /src
-RUN apk add --no-cache build-base
+RUN ["apk","add","--no-cache","--", \
+    "build-base"]
 COPY [".","/src"]
-RUN mkdir -p /out && gcc -O2 -s -o /out/app main.c
+RUN ["/bin/sh","-c","mkdir -p /out && gcc -O2 -s -o /out/app main.c"]
 
 FROM mirror.example.internal/hub/alpine-base:1@sha256:54c5b3dd459d5ef778bb2fa1e23a5fb0e1b62ae66970bcb436e8f81a1a1a8e41 AS runtime
 USER 0:0
-RUN apk add --no-cache ca-certificates tzdata
+RUN ["apk","add","--no-cache","--", \
+    "ca-certificates", \
+    "tzdata"]
 RUN rm -rf /sbin/apk /etc/apk /usr/share/apk /var/cache/apk \
  && /bin/busybox find / -xdev -type l -lname '*busybox*' -exec /bin/busybox rm -f {} + \
  && /bin/busybox rm -f /bin/busybox

@@ -4,14 +4,13 @@
 FROM mirror.example.internal/hub/library/gcc:12-bookworm@sha256:94f0fa7f897ccce65856dc5a98bae4bf6957a346766613d79414c976d093aa4a AS build
 WORKDIR /src
 COPY [".","/src"]
-RUN mkdir -p /out && gcc -O2 -s -o /out/app main.c
+RUN ["/bin/sh","-c","mkdir -p /out && gcc -O2 -s -o /out/app main.c"]
 
 FROM mirror.example.internal/hub/debian-slim-base:1@sha256:195d1fb8cd3ed21da08fae519384284d7aeadc485dcbefbc9f949e4dc899e15a AS runtime
 USER 0:0
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates tzdata \
- && apt-get clean \
- && rm -rf /var/lib/apt/lists/*
+RUN ["/bin/sh","-c","apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -- \"$@\" && apt-get clean && rm -rf /var/lib/apt/lists/*","apt-get", \
+    "ca-certificates", \
+    "tzdata"]
 RUN rm -rf /var/lib/apt /var/cache/apt /var/cache/debconf /var/log/apt /etc/apt /etc/dpkg /usr/lib/apt /usr/share/doc /usr/share/man /var/lib/dpkg/info \
  && rm -f /usr/bin/apt /usr/bin/apt-* /usr/bin/dpkg /usr/bin/dpkg-* /usr/sbin/dpkg-* /usr/bin/debconf* /usr/sbin/update-* \
  && rm -f /bin/bash /usr/bin/bash /bin/rbash /usr/bin/rbash /bin/dash /usr/bin/dash /bin/sh /usr/bin/sh

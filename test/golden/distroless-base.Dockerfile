@@ -3,12 +3,10 @@
 
 FROM mirror.example.internal/hub/library/gcc:12-bookworm@sha256:94f0fa7f897ccce65856dc5a98bae4bf6957a346766613d79414c976d093aa4a AS build
 WORKDIR /src
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libssl-dev \
- && apt-get clean \
- && rm -rf /var/lib/apt/lists/*
+RUN ["/bin/sh","-c","apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -- \"$@\" && apt-get clean && rm -rf /var/lib/apt/lists/*","apt-get", \
+    "libssl-dev"]
 COPY [".","/src"]
-RUN mkdir -p /out && gcc -O2 -s -o /out/app main.c -lssl
+RUN ["/bin/sh","-c","mkdir -p /out && gcc -O2 -s -o /out/app main.c -lssl"]
 
 FROM mirror.example.internal/hub/distroless-base-base:1@sha256:296dcf11247557d89f194ce13cacb638b2db0f59004120c8d3af05ce2aa57f1a AS runtime
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]

@@ -4,7 +4,7 @@
 FROM mirror.example.internal/hub/library/gcc:12-bookworm@sha256:94f0fa7f897ccce65856dc5a98bae4bf6957a346766613d79414c976d093aa4a AS build
 WORKDIR /src
 COPY [".","/src"]
-RUN mkdir -p /out && g++ -O2 -s -o /out/app main.cc
+RUN ["/bin/sh","-c","mkdir -p /out && g++ -O2 -s -o /out/app main.cc"]
 
 FROM mirror.example.internal/hub/distroless-cc-base:1@sha256:ce1dfa0747782679a0d4e450ba224f2bf27954d9ee80421388959371dc1a6285 AS runtime
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]

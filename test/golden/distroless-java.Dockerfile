@@ -4,7 +4,7 @@
 FROM mirror.example.internal/hub/library/maven:3-eclipse-temurin-17@sha256:2b2045546c3bdfa340ee8335fcd25e12bf6fc96e292477de1cb8bf9fa2c4b365 AS build
 WORKDIR /src
 COPY [".","/src"]
-RUN mvn -B -q package -DskipTests && mkdir -p /out && cp target/app.jar /out/app
+RUN ["/bin/sh","-c","mvn -B -q package -DskipTests && mkdir -p /out && cp target/app.jar /out/app"]
 
 FROM mirror.example.internal/hub/distroless-java-base:1@sha256:0600a37c5aa60c2a66d65f5245b077e7acea91cf2f018ee0cbe4142dddc30eb5 AS runtime
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app.jar"]

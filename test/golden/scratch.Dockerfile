@@ -4,7 +4,7 @@
 FROM mirror.example.internal/hub/library/gcc:12-bookworm@sha256:94f0fa7f897ccce65856dc5a98bae4bf6957a346766613d79414c976d093aa4a AS build
 WORKDIR /src
 COPY [".","/src"]
-RUN mkdir -p /out && gcc -static -Os -s -o /out/app main.c
+RUN ["/bin/sh","-c","mkdir -p /out && gcc -static -Os -s -o /out/app main.c"]
 
 FROM scratch AS runtime
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]

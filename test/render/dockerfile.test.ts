@@ -71,14 +71,22 @@ describe("rendering details", () => {
     const standard = renderDockerfile({ ...debian, hardening: "standard", entrypoint: "/app/app --serve" }, PROD);
     expect(strict).toContain("rm -f /bin/bash");
     expect(standard).not.toContain("rm -f /bin/bash");
-    expect(standard).toContain("ENTRYPOINT /app/app --serve");
+    // Shell form becomes what Docker itself makes of it: exec form through /bin/sh -c.
+    expect(standard).toContain('ENTRYPOINT ["/bin/sh","-c","/app/app --serve"]');
   });
 
   it("installs apt packages without recommends and cleans the lists; apk without a cache", () => {
     const [, debian] = FLAVOR_FIXTURES.find(([f]) => f === "debian-slim")!;
     const [, alpine] = FLAVOR_FIXTURES.find(([f]) => f === "alpine")!;
-    expect(renderDockerfile(debian, PROD)).toMatch(/apt-get install -y --no-install-recommends ca-certificates tzdata \\\n && apt-get clean \\\n && rm -rf \/var\/lib\/apt\/lists\/\*/);
-    expect(renderDockerfile(alpine, PROD)).toContain("RUN apk add --no-cache ca-certificates tzdata");
+    // Exec form, names as arguments after "--" (apt's through the script's "$@"), one a line.
+    expect(renderDockerfile(debian, PROD)).toContain(
+      [
+        'RUN ["/bin/sh","-c","apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -- \\"$@\\" && apt-get clean && rm -rf /var/lib/apt/lists/*","apt-get", \\',
+        '    "ca-certificates", \\',
+        '    "tzdata"]',
+      ].join("\n"),
+    );
+    expect(renderDockerfile(alpine, PROD)).toContain('RUN ["apk","add","--no-cache","--", \\\n    "ca-certificates", \\\n    "tzdata"]');
   });
 });
 
@@ -91,8 +99,8 @@ describe("custom builder images", () => {
   ])("%s installs packages with %s unless packageManager says otherwise", (image, manager) => {
     const [, spec] = FLAVOR_FIXTURES[0];
     const text = renderDockerfile({ ...spec, builders: [{ ...spec.builders![0], image: `${image}@${"sha256:" + "3".repeat(64)}`, packages: ["make"] }] }, PROD);
-    expect(text).toContain(manager === "apk" ? "RUN apk add --no-cache make" : "--no-install-recommends make");
+    expect(text).toContain(manager === "apk" ? 'RUN ["apk","add","--no-cache","--", \\\n    "make"]' : '"apt-get", \\\n    "make"]');
     const forced = renderDockerfile({ ...spec, builders: [{ ...spec.builders![0], image: `${image}@${"sha256:" + "3".repeat(64)}`, packages: ["make"], packageManager: "apt" }] }, PROD);
-    expect(forced).toContain("--no-install-recommends make");
+    expect(forced).toContain('"apt-get", \\\n    "make"]');
   });
 });

@@ -5,7 +5,7 @@
 import * as fc from "fast-check";
 import { CATALOG, FLAVORS, Flavor } from "../../components/spec/catalog";
 import { BuilderStage, CopySpec, ENVIRONMENTS, EnvironmentPolicy, HARDENING_LEVELS, HealthcheckSpec, ImageSpec, PLATFORMS } from "../../components/spec/types";
-import { MAX_SOURCE_DATE_EPOCH, RENDERER_LABELS, SECRET_NAME } from "../../components/render/validate";
+import { isSecretName, MAX_SOURCE_DATE_EPOCH, RENDERER_LABELS } from "../../components/render/validate";
 
 const LOWER = "abcdefghijklmnopqrstuvwxyz";
 const DIGITS = "0123456789";
@@ -54,14 +54,15 @@ export const stageName: fc.Arbitrary<string> = fc
 export const safeVariableName: fc.Arbitrary<string> = fc
   .tuple(chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ_", 1, 1), chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", 0, 12))
   .map(([a, b]) => a + b)
-  .filter((n) => !SECRET_NAME.test(n));
+  .filter((n) => !isSecretName(n));
 
-/** Any printable single-line text (quotes, `$` and backslashes included). */
-const text: fc.Arbitrary<string> = fc.string({ maxLength: 20 });
+/** Any printable single-line text (quotes, `$` and backslashes included), never a here-document marker `<<`. */
+const text: fc.Arbitrary<string> = fc.string({ maxLength: 20 }).filter((t) => !t.includes("<<"));
 const nonBlankText: fc.Arbitrary<string> = text.filter((t) => t.trim() !== "");
-/** Docker joins a line ending in a backslash with the next one; the validator refuses that in verbatim fields. */
-const continues = (t: string) => /\\[ \t]*$/.test(t);
-const verbatimLine: fc.Arbitrary<string> = nonBlankText.filter((t) => !continues(t));
+/** A command the shell runs: it cannot start with "-" (BuildKit and sh would read an option). */
+const verbatimLine: fc.Arbitrary<string> = nonBlankText.filter((t) => !t.trimStart().startsWith("-"));
+/** BuildKit expands `$` and `\` in WORKDIR and COPY paths, so literal paths have neither. */
+const literalPath: fc.Arbitrary<string> = text.filter((t) => !/[$\\]/.test(t));
 
 const variables: fc.Arbitrary<Record<string, string>> = fc.dictionary(safeVariableName, text, { maxKeys: 4 });
 
@@ -69,14 +70,17 @@ export const labelKey: fc.Arbitrary<string> = fc
   .oneof(chars(LOWER + DIGITS, 1, 1), fc.tuple(chars(LOWER + DIGITS, 1, 1), chars(LOWER + DIGITS + "._-", 0, 20), chars(LOWER + DIGITS, 1, 1)).map((p) => p.join("")))
   .filter((k) => !(RENDERER_LABELS as readonly string[]).includes(k));
 
-export const absolutePath: fc.Arbitrary<string> = text.map((t) => `/${t}`);
-const workdir: fc.Arbitrary<string> = absolutePath.filter((p) => !continues(p));
+export const absolutePath: fc.Arbitrary<string> = literalPath.map((t) => `/${t}`).filter((p) => !p.includes("<<"));
+const workdir: fc.Arbitrary<string> = absolutePath;
 /** A build-context path: relative, not escaping the context, not a URL. */
 const isUrl = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
-const contextPath: fc.Arbitrary<string> = nonBlankText.filter((p) => !p.startsWith("/") && !p.split("/").includes("..") && !isUrl(p));
-/** The context directory: relative, and not a Windows drive path either. */
-const contextDirectory: fc.Arbitrary<string> = contextPath.filter((p) => !/^[A-Za-z]:[\\/]/.test(p));
-const packageName: fc.Arbitrary<string> = fc.tuple(chars(LOWER + DIGITS, 1, 1), chars(LOWER + DIGITS + "+.-", 0, 12)).map(([a, b]) => a + b);
+const contextPath: fc.Arbitrary<string> = literalPath.filter((p) => p.trim() !== "" && !p.startsWith("/") && !p.split("/").includes("..") && !isUrl(p));
+/** The context directory: relative, inside the program's directory, not an option, not a Windows drive path. */
+const contextDirectory: fc.Arbitrary<string> = nonBlankText.filter(
+  (p) => !p.startsWith("/") && !p.startsWith("\\") && !p.split(/[\\/]+/).includes("..") && !p.trimStart().startsWith("-") && !/^[A-Za-z]:[\\/]/.test(p),
+);
+/** Names both grammars accept: Debian's (at least 2 characters) and Alpine's. */
+const packageName: fc.Arbitrary<string> = fc.tuple(chars(LOWER + DIGITS, 1, 1), chars(LOWER + DIGITS + "+.-", 1, 12)).map(([a, b]) => a + b);
 
 export const port: fc.Arbitrary<number | string> = fc.oneof(
   fc.integer({ min: 1, max: 65535 }),
@@ -103,7 +107,8 @@ export const user: fc.Arbitrary<string | number> = fc.oneof(
 
 function copies(stages: readonly string[]): fc.Arbitrary<CopySpec[]> {
   const fromContext = fc.record({ src: contextPath, dest: absolutePath });
-  const fromStage = stages.length === 0 ? fromContext : fc.record({ from: fc.constantFrom(...stages), src: nonBlankText.filter((p) => !isUrl(p)), dest: absolutePath });
+  const fromStage =
+    stages.length === 0 ? fromContext : fc.record({ from: fc.constantFrom(...stages), src: literalPath.filter((p) => p.trim() !== "" && !isUrl(p)), dest: absolutePath });
   return fc.array(fc.oneof(fromContext, fromStage), { maxLength: 3 });
 }
 

@@ -23,6 +23,9 @@ const BUILDER_IMAGE = `library/golang:1.22@${DIGEST}`;
 const SECRET_FIX =
   "never bake secrets into an image: use a BuildKit secret mount (RUN --mount=type=secret) at build time or a secret store at run time";
 const NAME_FIX = "use 2-256 lowercase characters a-z0-9 separated by . _ - or /, starting and ending with a letter or digit";
+const EXPANDED = 'contains "$" or "\\", which BuildKit expands as a variable or an escape, so the path built would differ from the spec';
+const DEBIAN_FIX = "give a package name (a-z0-9 + - ., at least 2 characters, starting with a letter or digit), optionally with =version, e.g. tzdata=2024a-0+deb12u1";
+const MIRROR_FIX = "give host[:port][/path] of your pull-through cache, without scheme or tag, e.g. mirror.example.internal/hub";
 const UNKNOWN_FIX = "remove it or correct the spelling (see the ImageSpec reference in the README)";
 
 /** The smallest spec that passes every rule in prod: distroless-static, pinned base, exec entrypoint. */
@@ -251,14 +254,18 @@ const COPY_ROWS: Row[] = [
   {
     rule: "runtime workdir with a line break",
     spec: minimal({ workdir: "/srv\rUSER 0" }),
-    expected: ['image.workdir: is not an absolute path (value: "/srv\\rUSER 0"). Fix: use an absolute path, e.g. "/srv\rUSER 0"'],
+    expected: ['image.workdir: contains a line break (value: "/srv\\rUSER 0"). Fix: use a single-line path'],
   },
   {
-    rule: "runtime workdir ending in a line continuation",
+    rule: "runtime workdir ending in a backslash (BuildKit would read an escape)",
     spec: minimal({ workdir: "/srv\\" }),
-    expected: ['image.workdir: ends with a backslash, which Docker reads as a line continuation into the next instruction (value: "/srv\\\\"). Fix: remove the trailing backslash'],
+    expected: [`image.workdir: ${EXPANDED} (value: "/srv\\\\"). Fix: give the literal path, without $ and \\`],
   },
-  { rule: "copy dest ending in a backslash is fine (COPY is rendered as JSON)", spec: minimal({ copy: [{ src: "app", dest: "/app\\" }] }), expected: [] },
+  {
+    rule: "copy dest with a backslash (BuildKit expands escapes in COPY paths, JSON form too)",
+    spec: minimal({ copy: [{ src: "app", dest: "/app\\" }] }),
+    expected: [`image.copy[0].dest: ${EXPANDED} (value: "/app\\\\"). Fix: give the literal path, without $ and \\`],
+  },
   {
     rule: "relative builder workdir",
     spec: minimal({ builders: [withBuilder({ workdir: "src" })] }),
@@ -304,11 +311,8 @@ const SHELL_ROWS: Row[] = [
     spec: debian({ entrypoint: "/app\nUSER 0", hardening: "standard" }),
     expected: ['image.entrypoint: contains a line break (value: "/app\\nUSER 0"). Fix: give a single-line command, or use exec form'],
   },
-  {
-    rule: "shell-form cmd ending in a line continuation under standard",
-    spec: debian({ cmd: "serve \\ ", hardening: "standard" }),
-    expected: ['image.cmd: ends with a backslash, which Docker reads as a line continuation into the next instruction (value: "serve \\\\ "). Fix: remove the trailing backslash, or use exec form'],
-  },
+  // Rendered as ["/bin/sh","-c","serve \\ "]: no line continuation in a JSON array.
+  { rule: "shell-form cmd ending in a backslash under standard", spec: debian({ cmd: "serve \\ ", hardening: "standard" }), expected: [] },
   {
     rule: "empty exec-form entrypoint",
     spec: minimal({ entrypoint: [] }),
@@ -345,7 +349,7 @@ const ENV_ROWS: Row[] = [
   {
     rule: "ENV name that is not a variable",
     spec: minimal({ env: { "MY-VAR": "x" } }),
-    expected: ['image.env["MY-VAR"]: is not a variable name (value: "MY-VAR"). Fix: use letters, digits and _, not starting with a digit'],
+    expected: ['image.env["MY-VAR"]: is not a variable name (value: "MY-VAR"). Fix: use letters, digits and _, not starting with a digit, at most 256'],
   },
   {
     rule: "ENV value with a line break",
@@ -390,11 +394,8 @@ const STAGE_ROWS: Row[] = [
     spec: minimal({ builders: [withBuilder({ run: ["make\nmake install"] })] }),
     expected: ['image.builders[0].run[0]: contains a line break (value: "make\\nmake install"). Fix: give one single-line command per step (chain with && inside one step)'],
   },
-  {
-    rule: "build step ending in a line continuation",
-    spec: minimal({ builders: [withBuilder({ run: ["make \\"] })] }),
-    expected: ['image.builders[0].run[0]: ends with a backslash, which Docker reads as a line continuation into the next instruction (value: "make \\\\"). Fix: give one single-line command per step (chain with && inside one step)'],
-  },
+  // Rendered as ["/bin/sh","-c","make \\"]: no line continuation in a JSON array.
+  { rule: "build step ending in a backslash", spec: minimal({ builders: [withBuilder({ run: ["make \\"] })] }), expected: [] },
 ];
 
 const NAME_ROWS: Row[] = [
@@ -439,7 +440,7 @@ const PACKAGE_ROWS: Row[] = [
   {
     rule: "package name with shell syntax",
     spec: debian({ packages: ["curl; rm -rf /"] }),
-    expected: ['image.packages[0]: is not a package name (value: "curl; rm -rf /"). Fix: give a package name, optionally with =version'],
+    expected: [`image.packages[0]: is not a Debian package name (value: "curl; rm -rf /"). Fix: ${DEBIAN_FIX}`],
   },
 ];
 
@@ -491,7 +492,7 @@ const LABEL_ROWS: Row[] = [
   {
     rule: "label key with uppercase",
     spec: minimal({ labels: { Team: "platform" } }),
-    expected: ['image.labels.Team: is not a label key (value: "Team"). Fix: use a lowercase reverse-DNS key, e.g. com.example.team'],
+    expected: ['image.labels.Team: is not a label key (value: "Team"). Fix: use a lowercase reverse-DNS key, e.g. com.example.team, at most 256'],
   },
   {
     rule: "label value with a line break",
@@ -648,7 +649,7 @@ describe("validateEnvironmentPolicy", () => {
     [
       "a mirror with a scheme",
       { environment: "dev", mirror: "https://mirror.example.test/hub" },
-      ['policy.mirror: is not a registry prefix (value: "https://mirror.example.test/hub"). Fix: give host[:port][/path] of your pull-through cache, without scheme or tag'],
+      [`policy.mirror: is not a registry prefix: registry host "https:" is not a valid host[:port] (value: "https://mirror.example.test/hub"). Fix: ${MIRROR_FIX}`],
     ],
     ["a mirror with a port, path and trailing slash", { environment: "dev", mirror: "mirror.example.test:5000/hub/" }, []],
     ["a negative sourceDateEpoch", { environment: "dev", sourceDateEpoch: -1 }, [`policy.sourceDateEpoch: ${EPOCH_PROBLEM} (value: -1). Fix: use the commit time, e.g. \`git log -1 --format=%ct\``]],
