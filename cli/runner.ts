@@ -136,7 +136,11 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<ImageR
     const steps: PipelineStep[] = [];
     try {
       dockerfile = renderDockerfile(pinned, policy);
-      tag = contentTag(dockerfile, path.join(options.projectDir, contextRel), options.tagPrefix ?? "v");
+      tag = contentTag(dockerfile, path.join(options.projectDir, contextRel), options.tagPrefix ?? "v", {
+        platforms: resolved.platforms,
+        buildArgs: { SOURCE_DATE_EPOCH: String(resolved.sourceDateEpoch) },
+        baseDirectory: options.projectDir,
+      });
       steps.push(...imageSteps(resolved, { repository, tag, dockerfile: dockerfileRel, context: contextRel }));
     } catch (e) {
       if (e instanceof ValidationError) {

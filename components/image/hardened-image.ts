@@ -59,7 +59,13 @@ export class HardenedImage extends pulumi.ComponentResource {
       );
     }
     const contextDir = path.posix.join(baseDirectory.split(path.sep).join("/"), resolved.context);
-    const tag = contentTag(dockerfileText, contextDir, args.tagPrefix ?? HARDENED_IMAGE_DEFAULTS.tagPrefix);
+    const buildArgs = { SOURCE_DATE_EPOCH: String(resolved.sourceDateEpoch) };
+    const tag = contentTag(dockerfileText, contextDir, args.tagPrefix ?? HARDENED_IMAGE_DEFAULTS.tagPrefix, {
+      platforms: resolved.platforms,
+      buildArgs,
+      baseDirectory,
+      path: "spec.context",
+    });
     this.repositoryUrl = args.registry.repositoryUrl(args.spec.name);
     const creds = args.registry.pushCredentials();
     const cache = args.cache ?? true;
@@ -71,7 +77,7 @@ export class HardenedImage extends pulumi.ComponentResource {
         dockerfile: { inline: dockerfileText },
         context: { location: contextDir },
         platforms: resolved.platforms as dockerBuild.Platform[],
-        buildArgs: { SOURCE_DATE_EPOCH: String(resolved.sourceDateEpoch) },
+        buildArgs,
         tags: [pulumi.interpolate`${this.repositoryUrl}:${tag}`],
         push: true,
         buildOnPreview: args.buildOnPreview ?? HARDENED_IMAGE_DEFAULTS.buildOnPreview,

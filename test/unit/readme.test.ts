@@ -23,16 +23,30 @@ it("composes GoldenImagePipeline with two images of different flavors and render
   const source = quickStart()
     .replace(/from "pulumi-golden-image"/g, `from ${JSON.stringify(path.join(ROOT, "components"))}`)
     .replace(/from "@pulumi\/pulumi"/g, `from ${JSON.stringify(require.resolve("@pulumi/pulumi"))}`);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "golden-readme-")), "index.ts");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "golden-readme-"));
+  const file = path.join(dir, "index.ts");
   fs.writeFileSync(file, source);
+  // The user's project: the build contexts the quick start names exist in the program's directory.
+  for (const context of source.matchAll(/context: "([^"]+)"/g)) {
+    fs.mkdirSync(path.join(dir, context[1]), { recursive: true });
+    fs.writeFileSync(path.join(dir, context[1], "main.c"), "int main(void) { return 0; }\n");
+  }
   const mocks = setupMocks("my-platform", "dev");
 
-  // WHEN the program runs
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require(file) as { refs: import("@pulumi/pulumi").Output<Record<string, string>>; dockerfiles: import("@pulumi/pulumi").Output<Record<string, string>> };
-  const refs = await valueOf(program.refs);
-  const dockerfiles = await valueOf(program.dockerfiles);
-  await settle();
+  // WHEN the program runs from its directory, as `pulumi up` runs it
+  const cwd = process.cwd();
+  process.chdir(dir);
+  let refs: Record<string, string>;
+  let dockerfiles: Record<string, string>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require(file) as { refs: import("@pulumi/pulumi").Output<Record<string, string>>; dockerfiles: import("@pulumi/pulumi").Output<Record<string, string>> };
+    refs = await valueOf(program.refs);
+    dockerfiles = await valueOf(program.dockerfiles);
+    await settle();
+  } finally {
+    process.chdir(cwd);
+  }
 
   // THEN two hardened images of two flavors are built into ECR repositories
   expect(Object.keys(refs)).toEqual(["api-base", "worker-base"]);
