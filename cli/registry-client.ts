@@ -17,6 +17,19 @@ const MANIFEST_TYPES = [
 
 export class RegistryError extends Error {}
 
+const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const PORT = "(?::(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d\\d|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3}))?";
+/** `127.0.0.0/8` as an IPv4 literal, `localhost` or `[::1]`, each with an optional port; nothing else. */
+const LOOPBACK = new RegExp(`^(?:127(?:\\.${OCTET}){3}|localhost|\\[::1\\])${PORT}$`, "i");
+
+/**
+ * Whether a registry address (`host[:port]`) is this machine, exactly: plain HTTP (and Basic
+ * auth over it) is used only then. `127.0.0.1.example.net` or `localhost.example.net` are not.
+ */
+export function isLoopbackAddress(address: string): boolean {
+  return LOOPBACK.test(address);
+}
+
 export class RegistryClient {
   constructor(
     /** host:port, plain HTTP for loopback registries. */
@@ -25,8 +38,7 @@ export class RegistryClient {
   ) {}
 
   private url(path: string): string {
-    const loopback = /^(127\.|localhost(:|$)|\[::1\])/.test(this.address);
-    return `${loopback ? "http" : "https"}://${this.address}${path}`;
+    return `${isLoopbackAddress(this.address) ? "http" : "https"}://${this.address}${path}`;
   }
 
   private headers(accept?: string): Record<string, string> {

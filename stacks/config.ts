@@ -4,8 +4,10 @@
  * at once, naming the config key and the fix.
  */
 import { z } from "zod";
+import { contextDirectoryIssues } from "../components/image/context-hash";
+import { validateEcrRegistryArgs } from "../components/registry/ecr-registry";
 import { ENVIRONMENTS, EnvironmentPolicy, ImageSpec } from "../components/spec/types";
-import { formatIssues, ValidationError, ValidationIssue } from "../components/render/issues";
+import { formatIssues, joinKey, joinPath, ValidationError, ValidationIssue } from "../components/render/issues";
 import { structuralIssues } from "../components/render/schema";
 import { validateImages } from "../components/render/validate";
 
@@ -31,12 +33,20 @@ const topLevel = z.object({
   sourceDateEpoch: z.number().optional(),
 });
 
+export interface StackConfigOptions {
+  /** The program's (project) directory: when given, every image's `context` must be a directory
+   *  inside it (symlinks resolved), checked on disk with the rest of the config.
+   *  @default none (contexts are checked as paths only; the build checks them on disk) */
+  readonly projectDir?: string;
+}
+
 /**
  * Parses config values (already decoded from YAML or `pulumi.Config.getObject`), keyed by the
- * short key. Throws one ValidationError naming `golden-images:<key>` paths.
+ * short key. Throws one ValidationError naming `golden-images:<key>` paths; never another error,
+ * whatever it is given.
  */
-export function parseStackConfig(values: Readonly<Record<string, unknown>>): StackConfig {
-  const issues = stackConfigIssues(values);
+export function parseStackConfig(values: unknown, options: StackConfigOptions = {}): StackConfig {
+  const issues = stackConfigIssues(values, options);
   if (issues.length > 0) {
     throw new ValidationError(`Invalid stack configuration`, issues);
   }
@@ -48,19 +58,29 @@ export function parseStackConfig(values: Readonly<Record<string, unknown>>): Sta
   };
 }
 
-export function stackConfigIssues(values: Readonly<Record<string, unknown>>): ValidationIssue[] {
+/** Every problem of the stack's config, each under `golden-images:<key>...`. */
+export function stackConfigIssues(values: unknown, options: StackConfigOptions = {}): ValidationIssue[] {
+  if (values === null || typeof values !== "object" || Array.isArray(values)) {
+    return [{
+      path: "config",
+      value: values,
+      problem: `must be a map of ${CONFIG_NAMESPACE}:* keys`,
+      fix: `give the stack's config, e.g. { environment: "dev", registry: { type: "ecr" }, images: [...] } (the ${CONFIG_NAMESPACE}: keys of Pulumi.<stack>.yaml)`,
+    }];
+  }
+  const record = values as Readonly<Record<string, unknown>>;
   const issues: ValidationIssue[] = [];
-  for (const key of Object.keys(values).sort()) {
+  for (const key of Object.keys(record).sort()) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
       issues.push({
-        path: `${CONFIG_NAMESPACE}:${key}`,
-        value: values[key],
+        path: `${CONFIG_NAMESPACE}:${joinKey("", key)}`,
+        value: record[key],
         problem: "is not a configuration key of this project",
         fix: `remove it or use one of: ${CONFIG_KEYS.map((k) => `${CONFIG_NAMESPACE}:${k}`).join(", ")}`,
       });
     }
   }
-  const structural = structuralIssues(topLevel, pick(values), "").map((i) => ({
+  const structural = structuralIssues(topLevel, pick(record), "").map((i) => ({
     ...i,
     path: `${CONFIG_NAMESPACE}:${i.path}`,
     fix:
@@ -71,14 +91,53 @@ export function stackConfigIssues(values: Readonly<Record<string, unknown>>): Va
   if (structural.length > 0) {
     return [...issues, ...structural];
   }
-  const v = values as Record<string, any>;
+  const v = record as Record<string, any>;
   const policy = policyFrom(v);
   // Policy problems are named by their config key, not by a policy path.
   const imageIssues = validateImages(v.images as unknown[], policy, `${CONFIG_NAMESPACE}:images`, CONFIG_NAMESPACE).map((i) => ({
     ...i,
     path: i.path.replace(new RegExp(`^${CONFIG_NAMESPACE}\\.`), `${CONFIG_NAMESPACE}:`),
   }));
-  return [...issues, ...imageIssues];
+  issues.push(...imageIssues, ...registryIssues(v.registry, v.images as unknown[]));
+  if (options.projectDir !== undefined && imageIssues.length === 0) {
+    (v.images as ImageSpec[]).forEach((image, i) => {
+      issues.push(...contextDirectoryIssues(options.projectDir as string, image.context ?? ".", joinPath(`${CONFIG_NAMESPACE}:images[${i}]`, "context")));
+    });
+  }
+  return issues;
+}
+
+/**
+ * The registry settings, checked by the backend's own validator with the images it will hold,
+ * so `golden-images:registry.lifecycle.keepReleases` is reported with everything else, before
+ * the program creates anything.
+ */
+function registryIssues(registry: { type: "ecr" } & Record<string, unknown>, images: readonly unknown[]): ValidationIssue[] {
+  const { type: _type, ...ecr } = registry;
+  const names = images.map((image) => (image as { name?: unknown }).name).filter((n): n is string => typeof n === "string");
+  const unique = Array.from(new Set(names));
+  const registryPath = `${CONFIG_NAMESPACE}:registry`;
+  const issues: ValidationIssue[] = [];
+  if ("images" in ecr) {
+    issues.push({
+      path: joinPath(registryPath, "images"),
+      value: ecr.images,
+      problem: "is not a registry setting of the stack",
+      fix: `remove it: the repositories are the images of ${CONFIG_NAMESPACE}:images`,
+    });
+  }
+  const backend = validateEcrRegistryArgs({ ...ecr, images: unique } as Parameters<typeof validateEcrRegistryArgs>[0])
+    // An empty or malformed name list is already reported under golden-images:images.
+    .filter((i) => i.path !== "images")
+    .map((i) => {
+      // Image names are the images' own: name the image, not the registry's list.
+      const m = /^images\[(\d+)\]$/.exec(i.path);
+      if (m !== null) {
+        return { ...i, path: `${CONFIG_NAMESPACE}:images[${names.indexOf(unique[Number(m[1])])}].name` };
+      }
+      return { ...i, path: joinPath(registryPath, i.path) };
+    });
+  return [...issues, ...backend];
 }
 
 export function formatConfigIssues(issues: readonly ValidationIssue[]): string {

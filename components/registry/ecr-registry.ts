@@ -209,6 +209,7 @@ function pullThroughCacheIssues(args: EcrRegistryArgs): ValidationIssue[] {
   }
   const issues: ValidationIssue[] = [];
   const seen = new Map<string, number>();
+  const seenResources = new Map<string, number>();
   const images = Array.isArray(args.images) ? args.images.filter((i): i is string => typeof i === "string") : [];
   rules.forEach((rule: PullThroughCacheArgs, i: number) => {
     const at = joinPath("pullThroughCache", i);
@@ -226,10 +227,16 @@ function pullThroughCacheIssues(args: EcrRegistryArgs): ValidationIssue[] {
         fix: 'give e.g. "hub" or "mirror/quay", without a trailing "/"',
       });
     } else {
+      // The rule's resource name maps "/" to "-", so "ab/cd" and "ab-cd" would be one resource.
+      const resourceName = imageResourceName(prefix);
       if (seen.has(prefix)) {
         issues.push({ path: prefixPath, value: prefix, problem: `repeats ${joinPath(joinPath("pullThroughCache", seen.get(prefix) as number), "prefix")}`, fix: "give each upstream its own prefix" });
+      } else if (seenResources.has(resourceName)) {
+        const other = joinPath(joinPath("pullThroughCache", seenResources.get(resourceName) as number), "prefix");
+        issues.push({ path: prefixPath, value: prefix, problem: `gets the same resource name "${resourceName}" as ${other}`, fix: 'rename one of them: "/" and "-" map to the same resource name' });
       } else {
         seen.set(prefix, i);
+        seenResources.set(resourceName, i);
       }
       const full = images.map((image) => `${args.repositoryPrefix ?? ""}${image}`).find((n) => n.startsWith(`${prefix}/`));
       if (full !== undefined) {

@@ -422,6 +422,17 @@ describe("validateEcrRegistryArgs", () => {
       ['pullThroughCache[1].prefix: repeats pullThroughCache[0].prefix (value: "hub"). Fix: give each upstream its own prefix'],
     ],
     [
+      "two cache prefixes that map to one resource name (ab/cd and ab-cd)",
+      {
+        images: ["base"],
+        pullThroughCache: [
+          { prefix: "ab/cd", upstreamRegistryUrl: "registry.example.test" },
+          { prefix: "ab-cd", upstreamRegistryUrl: "other.example.test" },
+        ],
+      },
+      ['pullThroughCache[1].prefix: gets the same resource name "ab-cd" as pullThroughCache[0].prefix (value: "ab-cd"). Fix: rename one of them: "/" and "-" map to the same resource name'],
+    ],
+    [
       "a cache prefix that captures a golden repository",
       { images: ["base"], repositoryPrefix: "golden/", pullThroughCache: [{ prefix: "golden", upstreamRegistryUrl: "registry.example.test" }] },
       ['pullThroughCache[0].prefix: would route pulls of the golden repository "golden/base" to the upstream (value: "golden"). Fix: choose a prefix no golden repository name starts with'],

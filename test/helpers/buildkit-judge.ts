@@ -1,0 +1,275 @@
+/**
+ * BuildKit's own reading of a Dockerfile, as the judge of what the renderer produced: the
+ * Go program in tools/dockerfile-judge (BuildKit v0.16.0's parser, instruction layer and lint
+ * pass), built by scripts/install-go-tool.sh and cached by content. A test that needs it fails
+ * when it cannot be built; it never skips. `GOLDEN_DOCKERFILE_JUDGE=/path` uses a given binary.
+ *
+ * `judgeProblems` compares BuildKit's view with the renderer's intent, stated here from the
+ * resolved image independently of the renderer: the stages and their bases, the final stage,
+ * the instruction sequence with its flags and arguments, the user, and no here-document.
+ */
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { imageLabels } from "../../components/render/dockerfile";
+import { ResolvedImage } from "../../components/render/resolve";
+import { isSecretName, RUNTIME_STAGE } from "../../components/render/validate";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+export interface JudgedInstruction {
+  readonly keyword: string;
+  readonly flags: readonly string[];
+  readonly args: readonly string[];
+  readonly json: boolean;
+  readonly heredocs: readonly { readonly name: string; readonly content: string }[];
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly original: string;
+}
+
+export interface JudgedStage {
+  readonly name: string;
+  readonly base: string;
+  readonly platform: string;
+  readonly instructions: readonly JudgedInstruction[];
+}
+
+export interface Judgement {
+  /** BuildKit's refusal (parse, instruction or conversion error); "" when it accepts the file. */
+  readonly error: string;
+  readonly warnings: readonly { readonly rule: string; readonly message: string; readonly line: number }[];
+  readonly metaArgs: readonly JudgedInstruction[];
+  readonly stages: readonly JudgedStage[];
+  /** Index of the stage a plain build produces, -1 when none. */
+  readonly final: number;
+}
+
+let binary: string | undefined;
+
+/** The judge's binary, built on first use (about half a minute on a new machine, a hash after that). */
+export function judgeBinary(): string {
+  if (binary !== undefined) {
+    return binary;
+  }
+  const given = process.env.GOLDEN_DOCKERFILE_JUDGE;
+  if (given !== undefined && given !== "") {
+    binary = given;
+    return binary;
+  }
+  const built = spawnSync("bash", [path.join(ROOT, "scripts", "install-go-tool.sh"), "dockerfile-judge"], { encoding: "utf8", timeout: 15 * 60 * 1000 });
+  const out = (built.stdout ?? "").trim().split("\n").pop() ?? "";
+  if (built.status !== 0 || out === "") {
+    throw new Error(
+      `the BuildKit judge (tools/dockerfile-judge) could not be built: ${(built.stderr ?? "").trim() || built.error?.message || `exit ${built.status}`}. ` +
+        "Fix: install Go 1.22+ and let it reach the Go module proxy, or set GOLDEN_DOCKERFILE_JUDGE to a built dockerfile-judge",
+    );
+  }
+  binary = out;
+  return binary;
+}
+
+/** BuildKit's view of each Dockerfile, in one run of the judge. */
+export function judgeDockerfiles(texts: readonly string[]): Judgement[] {
+  if (texts.length === 0) {
+    return [];
+  }
+  const input = texts.map((t) => JSON.stringify(t)).join("\n") + "\n";
+  const run = spawnSync(judgeBinary(), ["-batch"], { input, encoding: "utf8", maxBuffer: 1024 * 1024 * 1024, timeout: 10 * 60 * 1000 });
+  if (run.status !== 0) {
+    throw new Error(`dockerfile-judge failed (exit ${run.status}): ${(run.stderr ?? "").trim() || run.error?.message}`);
+  }
+  const lines = run.stdout.split("\n").filter((l) => l !== "");
+  if (lines.length !== texts.length) {
+    throw new Error(`dockerfile-judge answered ${lines.length} results for ${texts.length} Dockerfiles`);
+  }
+  return lines.map((l) => JSON.parse(l) as Judgement);
+}
+
+export function judgeDockerfile(text: string): Judgement {
+  return judgeDockerfiles([text])[0];
+}
+
+/** One instruction the renderer means to write; undefined fields are not compared. */
+interface Intended {
+  readonly keyword: string;
+  readonly flags: readonly string[];
+  readonly json?: boolean;
+  readonly args?: readonly string[];
+  /** For ENV and LABEL: the keys, in order. */
+  readonly keys?: readonly string[];
+}
+
+interface IntendedStage {
+  readonly name: string;
+  readonly base: string;
+  readonly instructions: readonly Intended[];
+}
+
+const APT_SCRIPT = 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -- "$@" && apt-get clean && rm -rf /var/lib/apt/lists/*';
+
+/** The stages and instructions a resolved image should give, as BuildKit would read them. */
+export function intendedStages(image: ResolvedImage): IntendedStage[] {
+  const argLines = (): Intended[] => Object.keys(image.args).sort().map((k) => ({ keyword: "ARG", flags: [], keys: [k] }));
+  const install = (manager: string, packages: readonly string[]): Intended => {
+    const list = Array.from(new Set(packages)).sort();
+    return {
+      keyword: "RUN",
+      flags: [],
+      json: true,
+      args: manager === "apk" ? ["apk", "add", "--no-cache", "--", ...list] : ["/bin/sh", "-c", APT_SCRIPT, "apt-get", ...list],
+    };
+  };
+  const exec = (command: readonly string[] | string): readonly string[] => (typeof command === "string" ? ["/bin/sh", "-c", command] : command);
+  const stages: IntendedStage[] = image.builders.map((b) => ({
+    name: b.name,
+    base: b.image,
+    instructions: [
+      ...argLines(),
+      ...(Object.keys(b.env).length > 0 ? [{ keyword: "ENV", flags: [], keys: Object.keys(b.env).sort() }] : []),
+      { keyword: "WORKDIR", flags: [], args: [b.workdir] },
+      ...(b.packages.length > 0 ? [install(b.packageManager, b.packages)] : []),
+      ...b.copy.map((c) => ({ keyword: "COPY", flags: c.from !== undefined ? [`--from=${c.from}`] : [], json: true, args: [c.src, c.dest] })),
+      ...b.run.map((cmd) => ({ keyword: "RUN", flags: [], json: true, args: ["/bin/sh", "-c", cmd] })),
+    ],
+  }));
+  const runtime: Intended[] = [...argLines()];
+  if (image.packages.length > 0) {
+    const manager = image.runtimePackageManager !== "none" ? image.runtimePackageManager : image.flavor === "alpine" ? "apk" : "apt";
+    runtime.push({ keyword: "USER", flags: [], args: ["0:0"] }, install(manager, image.packages));
+  }
+  if (image.hardening === "strict" && (image.flavor === "debian-slim" || image.flavor === "alpine")) {
+    if (image.packages.length === 0) {
+      runtime.push({ keyword: "USER", flags: [], args: ["0:0"] });
+    }
+    runtime.push({ keyword: "RUN", flags: [], json: false });
+  }
+  runtime.push(
+    ...image.copy.map((c) => ({ keyword: "COPY", flags: [...(c.from !== undefined ? [`--from=${c.from}`] : []), `--chown=${image.user}`], json: true, args: [c.src, c.dest] })),
+  );
+  if (Object.keys(image.env).length > 0) {
+    runtime.push({ keyword: "ENV", flags: [], keys: Object.keys(image.env).sort() });
+  }
+  if (image.workdir !== undefined) {
+    runtime.push({ keyword: "WORKDIR", flags: [], args: [image.workdir] });
+  }
+  runtime.push({ keyword: "LABEL", flags: [], keys: Object.keys(imageLabels(image)) });
+  if (image.expose.length > 0) {
+    runtime.push({ keyword: "EXPOSE", flags: [], args: Array.from(new Set(image.expose)).sort() });
+  }
+  runtime.push({ keyword: "USER", flags: [], args: [image.user] });
+  if (image.healthcheck !== undefined) {
+    const h = image.healthcheck;
+    runtime.push({
+      keyword: "HEALTHCHECK",
+      flags: [`--interval=${h.interval}`, `--timeout=${h.timeout}`, ...(h.startPeriod !== undefined ? [`--start-period=${h.startPeriod}`] : []), `--retries=${h.retries}`],
+      json: true,
+      args: ["CMD", ...h.test],
+    });
+  }
+  if (image.entrypoint !== undefined) {
+    runtime.push({ keyword: "ENTRYPOINT", flags: [], json: true, args: exec(image.entrypoint) });
+  }
+  if (image.cmd !== undefined) {
+    runtime.push({ keyword: "CMD", flags: [], json: true, args: exec(image.cmd) });
+  }
+  stages.push({ name: RUNTIME_STAGE, base: image.base ?? "scratch", instructions: runtime });
+  return stages;
+}
+
+/** ENV and LABEL arguments come in (key, value, separator) triples. */
+function keysOf(instruction: JudgedInstruction): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < instruction.args.length; i += 3) {
+    keys.push(instruction.args[i]);
+  }
+  return keys;
+}
+
+/** ARG arguments are `NAME=value`. */
+function argName(instruction: JudgedInstruction): string[] {
+  return instruction.args.map((a) => a.split("=")[0]);
+}
+
+/**
+ * Where BuildKit's view differs from the renderer's intent; [] when BuildKit builds exactly the
+ * stages, final stage, instructions (flags and arguments), user and no here-document meant.
+ */
+export function judgeProblems(judgement: Judgement, image: ResolvedImage): string[] {
+  const problems: string[] = [];
+  if (judgement.error !== "") {
+    problems.push(`BuildKit refuses it: ${judgement.error}`);
+  }
+  for (const w of judgement.warnings) {
+    // BuildKit warns on any name with a secret word; the validator accepts names about a secret (DB_PASSWORD_FILE).
+    const name = /\((?:ARG|ENV) "([^"]+)"\)/.exec(w.message)?.[1];
+    if (!(w.rule === "SecretsUsedInArgOrEnv" && name !== undefined && !isSecretName(name))) {
+      problems.push(`BuildKit warns ${w.rule} on line ${w.line}: ${w.message}`);
+    }
+  }
+  if (judgement.metaArgs.length > 0) {
+    problems.push(`instructions before the first FROM: ${judgement.metaArgs.map((i) => i.keyword).join(", ")}`);
+  }
+  const intended = intendedStages(image);
+  const seen = judgement.stages;
+  if (seen.length !== intended.length) {
+    problems.push(`BuildKit sees ${seen.length} stages (${seen.map((s) => s.name || "?").join(", ")}), the spec means ${intended.length} (${intended.map((s) => s.name).join(", ")})`);
+  }
+  if (judgement.final !== seen.length - 1 || seen[judgement.final]?.name !== RUNTIME_STAGE) {
+    problems.push(`the final stage is "${seen[judgement.final]?.name ?? "none"}", not "${RUNTIME_STAGE}"`);
+  }
+  intended.forEach((want, s) => {
+    const got = seen[s];
+    if (got === undefined) {
+      return;
+    }
+    const at = `stage ${s} (${want.name})`;
+    if (got.name !== want.name) {
+      problems.push(`${at}: BuildKit names it "${got.name}"`);
+    }
+    if (got.base !== want.base) {
+      problems.push(`${at}: BuildKit builds it FROM "${got.base}", the spec means "${want.base}"`);
+    }
+    if (got.instructions.length !== want.instructions.length) {
+      problems.push(
+        `${at}: BuildKit sees ${got.instructions.length} instructions (${got.instructions.map((i) => i.keyword).join(" ")}), the spec means ${want.instructions.length} (${want.instructions.map((i) => i.keyword).join(" ")})`,
+      );
+    }
+    want.instructions.forEach((w, i) => {
+      const g = got.instructions[i];
+      if (g === undefined) {
+        return;
+      }
+      const where = `${at} instruction ${i} (${w.keyword}, line ${g.startLine})`;
+      if (g.keyword !== w.keyword) {
+        problems.push(`${where}: BuildKit reads ${g.keyword}`);
+        return;
+      }
+      if (JSON.stringify(g.flags) !== JSON.stringify(w.flags)) {
+        problems.push(`${where}: flags ${JSON.stringify(g.flags)}, meant ${JSON.stringify(w.flags)}`);
+      }
+      if (w.json !== undefined && g.json !== w.json) {
+        problems.push(`${where}: ${g.json ? "exec (JSON) form" : "shell form"}, meant ${w.json ? "exec form" : "shell form"}`);
+      }
+      if (w.args !== undefined && JSON.stringify(g.args) !== JSON.stringify(w.args)) {
+        problems.push(`${where}: arguments ${JSON.stringify(g.args).slice(0, 300)}, meant ${JSON.stringify(w.args).slice(0, 300)}`);
+      }
+      if (w.keys !== undefined) {
+        const keys = w.keyword === "ARG" ? argName(g) : keysOf(g);
+        if (JSON.stringify(keys) !== JSON.stringify(w.keys)) {
+          problems.push(`${where}: keys ${JSON.stringify(keys)}, meant ${JSON.stringify(w.keys)}`);
+        }
+      }
+    });
+    for (const g of got.instructions) {
+      if (g.heredocs.length > 0) {
+        problems.push(`${at}: a here-document ${JSON.stringify(g.heredocs[0].name)} on line ${g.startLine} swallows lines ${g.startLine + 1}-${g.endLine}`);
+      }
+    }
+  });
+  const users = seen[judgement.final]?.instructions.filter((i) => i.keyword === "USER") ?? [];
+  const lastUser = users[users.length - 1]?.args[0];
+  if (lastUser !== image.user) {
+    problems.push(`the final stage runs as ${lastUser === undefined ? "root (no USER)" : JSON.stringify(lastUser)}, not ${JSON.stringify(image.user)}`);
+  }
+  return problems;
+}
