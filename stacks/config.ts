@@ -114,7 +114,7 @@ export function stackConfigIssues(values: unknown, options: StackConfigOptions =
  */
 function registryIssues(registry: { type: "ecr" } & Record<string, unknown>, images: readonly unknown[]): ValidationIssue[] {
   const { type: _type, ...ecr } = registry;
-  const names = images.map((image) => (image as { name?: unknown }).name).filter((n): n is string => typeof n === "string");
+  const names = images.map((image) => (image as { name?: unknown } | null | undefined)?.name).filter((n): n is string => typeof n === "string");
   const unique = Array.from(new Set(names));
   const registryPath = `${CONFIG_NAMESPACE}:registry`;
   const issues: ValidationIssue[] = [];

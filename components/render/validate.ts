@@ -23,6 +23,8 @@ const USER = /^(\d+)(?::(\d+))?$/;
 const PORT = /^(\d+)(?:\/(tcp|udp|sctp))?$/;
 const DURATION = /^\d+(?:ms|s|m|h)$/;
 const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** BuildKit's scp-style git remote (`user@host:path`), which it reads as a git source, not a path. */
+const GIT_SCP = /^[A-Za-z0-9_-]+@[A-Za-z0-9.-]+:/;
 const LABEL_KEY = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
 const REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
 
@@ -142,11 +144,15 @@ interface TextRule {
   readonly singleLineFix?: string;
   /** Who would read a leading `-` as an option; undefined when a leading `-` is harmless. */
   readonly dashReader?: string;
-  /** BuildKit expands `$` variables and `\` escapes in it (WORKDIR, COPY paths). */
+  /** BuildKit trims white space around it (WORKDIR and, for one rule for all paths, COPY paths). */
+  readonly trimmed?: boolean;
+  /** BuildKit runs it through its shell lexer (WORKDIR, COPY paths): `$` variables, `\` escapes and quotes would change it. */
   readonly expanded?: boolean;
 }
 
 const LINE_BREAK = /[\n\r\u0085\u2028\u2029]/;
+/** Half of a surrogate pair: JSON writes it as \ud800, which BuildKit (Go) reads as U+FFFD. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Length, control characters, here-documents, leading dashes, expansion and secrets: every problem of one string. */
@@ -165,6 +171,12 @@ function textIssues(value: string, path: string, rule: TextRule): ValidationIssu
         : { path, value, problem: `contains the control character ${code}`, fix: "remove control characters (use spaces instead of tabs)" },
     );
   }
+  if (LONE_SURROGATE.test(value)) {
+    issues.push({ path, value, problem: "is not valid Unicode text (it holds half of a surrogate pair)", fix: "give the text as valid UTF-16 (whole characters only)" });
+  }
+  if (rule.trimmed === true && value.trim() !== value) {
+    issues.push({ path, value, problem: "starts or ends with white space, which BuildKit drops", fix: "remove the white space around it" });
+  }
   if (value.includes("<<")) {
     issues.push({
       path,
@@ -176,12 +188,12 @@ function textIssues(value: string, path: string, rule: TextRule): ValidationIssu
   if (rule.dashReader !== undefined && value.trimStart().startsWith("-")) {
     issues.push({ path, value, problem: `starts with "-", which ${rule.dashReader} reads as an option`, fix: 'remove the leading "-" (name a program or path first)' });
   }
-  if (rule.expanded === true && /[$\\]/.test(value)) {
+  if (rule.expanded === true && /[$\\'"]/.test(value)) {
     issues.push({
       path,
       value,
-      problem: 'contains "$" or "\\", which BuildKit expands as a variable or an escape, so the path built would differ from the spec',
-      fix: "give the literal path, without $ and \\",
+      problem: "contains $, \\ or a quote, which BuildKit expands (variables, escapes, quoting), so the path built would differ from the spec",
+      fix: "give the literal path, without $, \\, ' and \"",
     });
   }
   const secret = secretValueKind(value);
@@ -197,7 +209,7 @@ const RUN_RULE: TextRule = {
   singleLineFix: "give one single-line command per step (chain with && inside one step)",
   dashReader: "BuildKit (a RUN flag such as --mount or --network) or the shell",
 };
-const PATH_RULE: TextRule = { max: LIMITS.path, singleLineFix: "use a single-line path", expanded: true };
+const PATH_RULE: TextRule = { max: LIMITS.path, singleLineFix: "use a single-line path", expanded: true, trimmed: true };
 const VALUE_RULE: TextRule = { max: LIMITS.value };
 const ARGUMENT_RULE: TextRule = { max: LIMITS.argument, singleLineFix: "give single-line arguments" };
 
@@ -683,6 +695,13 @@ function copyIssues(copies: readonly CopySpec[], stages: ReadonlySet<string>, pa
         value: c.src,
         problem: "fetches a remote URL (ADD of a URL is unverified and not reproducible)",
         fix: "download it in a builder stage with a checksum check (e.g. curl then sha256sum -c) and copy the result",
+      });
+    } else if (GIT_SCP.test(c.src)) {
+      issues.push({
+        path: sp,
+        value: c.src,
+        problem: "is a git remote (user@host:path), which BuildKit refuses to COPY",
+        fix: "clone it in a builder stage at a pinned commit and copy the result, or give a path relative to the build context",
       });
     } else if (c.src.trim() === "") {
       issues.push({ path: sp, value: c.src, problem: "is not a path", fix: "give a path" });

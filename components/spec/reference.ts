@@ -16,6 +16,8 @@ export interface ImageReference {
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 export const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** Longest repository name (host and path) a reference may have. */
+export const MAX_NAME_LENGTH = 255;
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?$/;
 
 /** Why a reference does not parse, or undefined when it does. */
@@ -91,6 +93,10 @@ function parse(ref: string): { value?: ImageReference; problem?: string } {
   }
   if (parts.length === 0 || parts.some((p) => !PATH_COMPONENT.test(p))) {
     return { problem: `repository path "${parts.join("/")}" must be lowercase components of a-z0-9 separated by . _ - and /` };
+  }
+  // The distribution reference grammar's NameTotalLengthMax, which BuildKit enforces on FROM.
+  if (rest.length > MAX_NAME_LENGTH) {
+    return { problem: `its repository name (host and path) is longer than ${MAX_NAME_LENGTH} characters` };
   }
   return { value: { host, path: parts.join("/"), tag, digest } };
 }

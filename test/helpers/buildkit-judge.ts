@@ -13,13 +13,16 @@ import * as path from "path";
 import { imageLabels } from "../../components/render/dockerfile";
 import { ResolvedImage } from "../../components/render/resolve";
 import { isSecretName, RUNTIME_STAGE } from "../../components/render/validate";
+import { projectRoot } from "./root";
 
-const ROOT = path.join(__dirname, "..", "..");
+const ROOT = projectRoot();
 
 export interface JudgedInstruction {
   readonly keyword: string;
   readonly flags: readonly string[];
   readonly args: readonly string[];
+  /** Arguments after BuildKit's word expansion (quotes, escapes, variables unset), for the instructions it expands. */
+  readonly expanded: readonly string[] | null;
   readonly json: boolean;
   readonly heredocs: readonly { readonly name: string; readonly content: string }[];
   readonly startLine: number;
@@ -95,8 +98,12 @@ interface Intended {
   readonly flags: readonly string[];
   readonly json?: boolean;
   readonly args?: readonly string[];
-  /** For ENV and LABEL: the keys, in order. */
+  /** For ARG, ENV and LABEL: the keys, in order. */
   readonly keys?: readonly string[];
+  /** For ARG, ENV and LABEL: the values as BuildKit must read them (after expansion), in key order. */
+  readonly values?: readonly string[];
+  /** Arguments BuildKit expands must expand to themselves (COPY, WORKDIR, USER, EXPOSE). */
+  readonly literal?: boolean;
 }
 
 interface IntendedStage {
@@ -109,7 +116,8 @@ const APT_SCRIPT = 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get ins
 
 /** The stages and instructions a resolved image should give, as BuildKit would read them. */
 export function intendedStages(image: ResolvedImage): IntendedStage[] {
-  const argLines = (): Intended[] => Object.keys(image.args).sort().map((k) => ({ keyword: "ARG", flags: [], keys: [k] }));
+  const argLines = (): Intended[] => Object.keys(image.args).sort().map((k) => ({ keyword: "ARG", flags: [], keys: [k], values: [image.args[k]] }));
+  const map = (keyword: string, m: Readonly<Record<string, string>>): Intended => ({ keyword, flags: [], keys: Object.keys(m).sort(), values: Object.keys(m).sort().map((k) => m[k]) });
   const install = (manager: string, packages: readonly string[]): Intended => {
     const list = Array.from(new Set(packages)).sort();
     return {
@@ -125,17 +133,17 @@ export function intendedStages(image: ResolvedImage): IntendedStage[] {
     base: b.image,
     instructions: [
       ...argLines(),
-      ...(Object.keys(b.env).length > 0 ? [{ keyword: "ENV", flags: [], keys: Object.keys(b.env).sort() }] : []),
-      { keyword: "WORKDIR", flags: [], args: [b.workdir] },
+      ...(Object.keys(b.env).length > 0 ? [map("ENV", b.env)] : []),
+      { keyword: "WORKDIR", flags: [], args: [b.workdir], literal: true },
       ...(b.packages.length > 0 ? [install(b.packageManager, b.packages)] : []),
-      ...b.copy.map((c) => ({ keyword: "COPY", flags: c.from !== undefined ? [`--from=${c.from}`] : [], json: true, args: [c.src, c.dest] })),
+      ...b.copy.map((c) => ({ keyword: "COPY", flags: c.from !== undefined ? [`--from=${c.from}`] : [], json: true, args: [c.src, c.dest], literal: true })),
       ...b.run.map((cmd) => ({ keyword: "RUN", flags: [], json: true, args: ["/bin/sh", "-c", cmd] })),
     ],
   }));
   const runtime: Intended[] = [...argLines()];
   if (image.packages.length > 0) {
     const manager = image.runtimePackageManager !== "none" ? image.runtimePackageManager : image.flavor === "alpine" ? "apk" : "apt";
-    runtime.push({ keyword: "USER", flags: [], args: ["0:0"] }, install(manager, image.packages));
+    runtime.push({ keyword: "USER", flags: [], args: ["0:0"], literal: true }, install(manager, image.packages));
   }
   if (image.hardening === "strict" && (image.flavor === "debian-slim" || image.flavor === "alpine")) {
     if (image.packages.length === 0) {
@@ -144,19 +152,25 @@ export function intendedStages(image: ResolvedImage): IntendedStage[] {
     runtime.push({ keyword: "RUN", flags: [], json: false });
   }
   runtime.push(
-    ...image.copy.map((c) => ({ keyword: "COPY", flags: [...(c.from !== undefined ? [`--from=${c.from}`] : []), `--chown=${image.user}`], json: true, args: [c.src, c.dest] })),
+    ...image.copy.map((c) => ({
+      keyword: "COPY",
+      flags: [...(c.from !== undefined ? [`--from=${c.from}`] : []), `--chown=${image.user}`],
+      json: true,
+      args: [c.src, c.dest],
+      literal: true,
+    })),
   );
   if (Object.keys(image.env).length > 0) {
-    runtime.push({ keyword: "ENV", flags: [], keys: Object.keys(image.env).sort() });
+    runtime.push(map("ENV", image.env));
   }
   if (image.workdir !== undefined) {
-    runtime.push({ keyword: "WORKDIR", flags: [], args: [image.workdir] });
+    runtime.push({ keyword: "WORKDIR", flags: [], args: [image.workdir], literal: true });
   }
-  runtime.push({ keyword: "LABEL", flags: [], keys: Object.keys(imageLabels(image)) });
+  runtime.push(map("LABEL", imageLabels(image)));
   if (image.expose.length > 0) {
-    runtime.push({ keyword: "EXPOSE", flags: [], args: Array.from(new Set(image.expose)).sort() });
+    runtime.push({ keyword: "EXPOSE", flags: [], args: Array.from(new Set(image.expose)).sort(), literal: true });
   }
-  runtime.push({ keyword: "USER", flags: [], args: [image.user] });
+  runtime.push({ keyword: "USER", flags: [], args: [image.user], literal: true });
   if (image.healthcheck !== undefined) {
     const h = image.healthcheck;
     runtime.push({
@@ -188,6 +202,12 @@ function keysOf(instruction: JudgedInstruction): string[] {
 /** ARG arguments are `NAME=value`. */
 function argName(instruction: JudgedInstruction): string[] {
   return instruction.args.map((a) => a.split("=")[0]);
+}
+
+/** The expanded values of ARG (`NAME=value`) or of ENV and LABEL (the middle of each triple). */
+function valuesOf(instruction: JudgedInstruction): string[] {
+  const expanded = instruction.expanded ?? [];
+  return instruction.keyword === "ARG" ? [...expanded] : expanded.filter((_v, i) => i % 3 === 1);
 }
 
 /**
@@ -258,6 +278,12 @@ export function judgeProblems(judgement: Judgement, image: ResolvedImage): strin
         if (JSON.stringify(keys) !== JSON.stringify(w.keys)) {
           problems.push(`${where}: keys ${JSON.stringify(keys)}, meant ${JSON.stringify(w.keys)}`);
         }
+      }
+      if (w.values !== undefined && JSON.stringify(valuesOf(g)) !== JSON.stringify(w.values)) {
+        problems.push(`${where}: BuildKit reads the values ${JSON.stringify(valuesOf(g)).slice(0, 300)}, meant ${JSON.stringify(w.values).slice(0, 300)}`);
+      }
+      if (w.literal === true && JSON.stringify(g.expanded) !== JSON.stringify(g.args)) {
+        problems.push(`${where}: BuildKit expands ${JSON.stringify(g.args).slice(0, 200)} to ${JSON.stringify(g.expanded).slice(0, 200)}`);
       }
     });
     for (const g of got.instructions) {

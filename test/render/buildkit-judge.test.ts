@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { lintDockerfile, renderDockerfile, resolveImage } from "../../components/render";
+import { renderDockerfile, resolveImage } from "../../components/render";
 import { FLAVORS } from "../../components/spec";
 import { configValuesFromStackFile, parseStackConfig } from "../../stacks/config";
 import { judgeDockerfile, judgeDockerfiles, judgeProblems } from "../helpers/buildkit-judge";

@@ -61,8 +61,8 @@ const text: fc.Arbitrary<string> = fc.string({ maxLength: 20 }).filter((t) => !t
 const nonBlankText: fc.Arbitrary<string> = text.filter((t) => t.trim() !== "");
 /** A command the shell runs: it cannot start with "-" (BuildKit and sh would read an option). */
 const verbatimLine: fc.Arbitrary<string> = nonBlankText.filter((t) => !t.trimStart().startsWith("-"));
-/** BuildKit expands `$` and `\` in WORKDIR and COPY paths, so literal paths have neither. */
-const literalPath: fc.Arbitrary<string> = text.filter((t) => !/[$\\]/.test(t));
+/** BuildKit expands `$`, `\` and quotes in WORKDIR and COPY paths, so literal paths have none. */
+const literalPath: fc.Arbitrary<string> = text.filter((t) => !/[$\\'"]/.test(t));
 
 const variables: fc.Arbitrary<Record<string, string>> = fc.dictionary(safeVariableName, text, { maxKeys: 4 });
 
@@ -70,11 +70,11 @@ export const labelKey: fc.Arbitrary<string> = fc
   .oneof(chars(LOWER + DIGITS, 1, 1), fc.tuple(chars(LOWER + DIGITS, 1, 1), chars(LOWER + DIGITS + "._-", 0, 20), chars(LOWER + DIGITS, 1, 1)).map((p) => p.join("")))
   .filter((k) => !(RENDERER_LABELS as readonly string[]).includes(k));
 
-export const absolutePath: fc.Arbitrary<string> = literalPath.map((t) => `/${t}`).filter((p) => !p.includes("<<"));
+export const absolutePath: fc.Arbitrary<string> = literalPath.map((t) => `/${t}`).filter((p) => !p.includes("<<") && p.trim() === p);
 const workdir: fc.Arbitrary<string> = absolutePath;
 /** A build-context path: relative, not escaping the context, not a URL. */
-const isUrl = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
-const contextPath: fc.Arbitrary<string> = literalPath.filter((p) => p.trim() !== "" && !p.startsWith("/") && !p.split("/").includes("..") && !isUrl(p));
+const isUrl = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p) || /^[A-Za-z0-9_-]+@[A-Za-z0-9.-]+:/.test(p);
+const contextPath: fc.Arbitrary<string> = literalPath.filter((p) => p.trim() !== "" && p.trim() === p && !p.startsWith("/") && !p.split("/").includes("..") && !isUrl(p));
 /** The context directory: relative, inside the program's directory, not an option, not a Windows drive path. */
 const contextDirectory: fc.Arbitrary<string> = nonBlankText.filter(
   (p) => !p.startsWith("/") && !p.startsWith("\\") && !p.split(/[\\/]+/).includes("..") && !p.trimStart().startsWith("-") && !/^[A-Za-z]:[\\/]/.test(p),
@@ -108,7 +108,7 @@ export const user: fc.Arbitrary<string | number> = fc.oneof(
 function copies(stages: readonly string[]): fc.Arbitrary<CopySpec[]> {
   const fromContext = fc.record({ src: contextPath, dest: absolutePath });
   const fromStage =
-    stages.length === 0 ? fromContext : fc.record({ from: fc.constantFrom(...stages), src: literalPath.filter((p) => p.trim() !== "" && !isUrl(p)), dest: absolutePath });
+    stages.length === 0 ? fromContext : fc.record({ from: fc.constantFrom(...stages), src: literalPath.filter((p) => p.trim() !== "" && p.trim() === p && !isUrl(p)), dest: absolutePath });
   return fc.array(fc.oneof(fromContext, fromStage), { maxLength: 3 });
 }
 

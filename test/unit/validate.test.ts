@@ -23,7 +23,7 @@ const BUILDER_IMAGE = `library/golang:1.22@${DIGEST}`;
 const SECRET_FIX =
   "never bake secrets into an image: use a BuildKit secret mount (RUN --mount=type=secret) at build time or a secret store at run time";
 const NAME_FIX = "use 2-256 lowercase characters a-z0-9 separated by . _ - or /, starting and ending with a letter or digit";
-const EXPANDED = 'contains "$" or "\\", which BuildKit expands as a variable or an escape, so the path built would differ from the spec';
+const EXPANDED = "contains $, \\ or a quote, which BuildKit expands (variables, escapes, quoting), so the path built would differ from the spec";
 const DEBIAN_FIX = "give a package name (a-z0-9 + - ., at least 2 characters, starting with a letter or digit), optionally with =version, e.g. tzdata=2024a-0+deb12u1";
 const MIRROR_FIX = "give host[:port][/path] of your pull-through cache, without scheme or tag, e.g. mirror.example.internal/hub";
 const UNKNOWN_FIX = "remove it or correct the spelling (see the ImageSpec reference in the README)";
@@ -259,12 +259,12 @@ const COPY_ROWS: Row[] = [
   {
     rule: "runtime workdir ending in a backslash (BuildKit would read an escape)",
     spec: minimal({ workdir: "/srv\\" }),
-    expected: [`image.workdir: ${EXPANDED} (value: "/srv\\\\"). Fix: give the literal path, without $ and \\`],
+    expected: [`image.workdir: ${EXPANDED} (value: "/srv\\\\"). Fix: give the literal path, without $, \\, ' and "`],
   },
   {
     rule: "copy dest with a backslash (BuildKit expands escapes in COPY paths, JSON form too)",
     spec: minimal({ copy: [{ src: "app", dest: "/app\\" }] }),
-    expected: [`image.copy[0].dest: ${EXPANDED} (value: "/app\\\\"). Fix: give the literal path, without $ and \\`],
+    expected: [`image.copy[0].dest: ${EXPANDED} (value: "/app\\\\"). Fix: give the literal path, without $, \\, ' and "`],
   },
   {
     rule: "relative builder workdir",

@@ -30,6 +30,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -48,7 +49,11 @@ type Instruction struct {
 	// Flags as written before the arguments, e.g. "--from=build".
 	Flags []string `json:"flags"`
 	// Args after the keyword and flags; for exec (JSON) form, the array's elements.
-	Args     []string  `json:"args"`
+	Args []string `json:"args"`
+	// Expanded is each argument after BuildKit's word expansion (quotes, escapes and variables,
+	// with no variable set), for the instructions whose arguments BuildKit expands; nil for the
+	// others (RUN, CMD, ENTRYPOINT, HEALTHCHECK), or an argument that does not expand ("error: ...").
+	Expanded []string  `json:"expanded"`
 	JSON     bool      `json:"json"`
 	Heredocs []Heredoc `json:"heredocs"`
 	// Sub is the instruction an ONBUILD wraps.
@@ -206,6 +211,14 @@ func judge(text string) Result {
 	return res
 }
 
+// expandedInstructions are those whose arguments BuildKit runs through its shell lexer.
+var expandedInstructions = map[string]bool{"ADD": true, "ARG": true, "COPY": true, "ENV": true, "EXPOSE": true, "FROM": true, "LABEL": true, "USER": true, "WORKDIR": true, "VOLUME": true, "STOPSIGNAL": true}
+
+type noEnv struct{}
+
+func (noEnv) Get(string) (string, bool) { return "", false }
+func (noEnv) Keys() []string            { return nil }
+
 func instruction(node *parser.Node) Instruction {
 	ins := Instruction{
 		Keyword:   strings.ToUpper(node.Value),
@@ -228,6 +241,29 @@ func instruction(node *parser.Node) Instruction {
 			continue
 		}
 		ins.Args = append(ins.Args, n.Value)
+	}
+	if expandedInstructions[ins.Keyword] {
+		lex := shell.NewLex('\\')
+		ins.Expanded = []string{}
+		for i, arg := range ins.Args {
+			word := arg
+			if ins.Keyword == "ARG" {
+				// NAME=value: only the value expands.
+				if eq := strings.Index(arg, "="); eq >= 0 {
+					word = arg[eq+1:]
+				}
+			}
+			if (ins.Keyword == "ENV" || ins.Keyword == "LABEL") && i%3 != 1 {
+				// (key, value, separator) triples: the value expands.
+				ins.Expanded = append(ins.Expanded, arg)
+				continue
+			}
+			out, _, err := lex.ProcessWord(word, noEnv{})
+			if err != nil {
+				out = "error: " + err.Error()
+			}
+			ins.Expanded = append(ins.Expanded, out)
+		}
 	}
 	return ins
 }
