@@ -260,6 +260,8 @@ export interface ContentTagInputs {
   readonly baseDirectory: string;
   /** Property path named in errors about the context. @default "context" */
   readonly path?: string;
+  /** Title of the error report, e.g. naming the image. @default "Invalid build context" */
+  readonly title?: string;
   /** @default CONTEXT_LIMITS */
   readonly limits?: ContextLimits;
 }
@@ -281,6 +283,17 @@ export function contentTag(dockerfileText: string, contextDir: string, prefix: s
   }
   const propertyPath = inputs.path ?? "context";
   const context = path.relative(inputs.baseDirectory, contextDir) || ".";
+  try {
+    return tagOf(dockerfileText, context, prefix, inputs, propertyPath);
+  } catch (e) {
+    if (e instanceof ValidationError && inputs.title !== undefined) {
+      throw new ValidationError(inputs.title, e.issues);
+    }
+    throw e;
+  }
+}
+
+function tagOf(dockerfileText: string, context: string, prefix: string, inputs: ContentTagInputs, propertyPath: string): string {
   const real = resolveContextDirectory(inputs.baseDirectory, context, propertyPath);
   const args = Object.keys(inputs.buildArgs)
     .sort()

@@ -65,6 +65,7 @@ export class HardenedImage extends pulumi.ComponentResource {
       buildArgs,
       baseDirectory,
       path: "spec.context",
+      title: `Invalid HardenedImage "${name}"`,
     });
     this.repositoryUrl = args.registry.repositoryUrl(args.spec.name);
     const creds = args.registry.pushCredentials();

@@ -73,11 +73,13 @@ export function joinKey(base: string, key: string | number): string {
   if (typeof key === "number") {
     return `${base}[${key}]`;
   }
+  if (key.length > MAX_KEY_IN_PATH) {
+    return `${base}[${JSON.stringify(`${key.slice(0, MAX_KEY_IN_PATH - 3)}...`)}]`;
+  }
   if (IDENTIFIER.test(key)) {
     return base === "" ? key : `${base}.${key}`;
   }
-  const shown = key.length > MAX_KEY_IN_PATH ? `${key.slice(0, MAX_KEY_IN_PATH - 3)}...` : key;
-  return `${base}[${JSON.stringify(shown)}]`;
+  return `${base}[${JSON.stringify(key)}]`;
 }
 
 function describeValue(value: unknown): string {

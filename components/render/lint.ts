@@ -112,7 +112,7 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Validat
         issues.push({
           path: where(instruction),
           value: marker,
-          problem: `${keyword} starts a here-document: BuildKit reads the lines after it as its content, up to a line "${marker.replace(/^\d*<<-?/, "").replace(/^["']|["']$/g, "")}"`,
+          problem: `${keyword} starts a here-document: BuildKit reads the lines after it as its content, not as instructions, up to its terminator line`,
           fix: "put the content in a file in the build context and COPY it",
         });
       }
