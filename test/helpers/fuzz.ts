@@ -255,7 +255,7 @@ export const stackConfigInput: fc.Arbitrary<unknown> = fc.oneof(
             .tuple(imageList, registrySettings)
             .map(([{ images, policy }, registry]) => ({ ...policy, registry, images: images.map((i) => ({ ...i, context: "images/hello" })) }) as Record<string, unknown>),
         ),
-        fc.array(mutation, { minLength: 0, maxLength: 3 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
       )
       .map(([base, ms]) => mutate(base, ms)),
   },
@@ -263,7 +263,7 @@ export const stackConfigInput: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 export const pipelineArgsInput: fc.Arbitrary<unknown> = fc
-  .tuple(imageList, registrySettings, fc.array(mutation, { minLength: 0, maxLength: 3 }))
+  .tuple(imageList, registrySettings, fc.array(mutation, { minLength: 1, maxLength: 3 }))
   .map(([{ images, policy }, { type, ...registry }, ms]) => {
     const args = mutate({ registry: { type, ...registry }, images, policy }, ms) as Record<string, unknown> | null;
     // The TypeScript signature: an args object with a list of images and the stack program's build
@@ -276,7 +276,7 @@ export const pipelineArgsInput: fc.Arbitrary<unknown> = fc
   });
 
 export const renderInput: fc.Arbitrary<{ spec: unknown; policy: unknown }> = fc
-  .tuple(validSpecAndPolicy, fc.array(mutation, { minLength: 0, maxLength: 3 }))
+  .tuple(validSpecAndPolicy, fc.array(mutation, { minLength: 1, maxLength: 3 }))
   .map(([{ spec, policy }, ms]) => {
     const both = mutate({ spec, policy }, ms) as { spec?: unknown; policy?: unknown } | null;
     return both !== null && typeof both === "object" && !Array.isArray(both) ? { spec: both.spec, policy: both.policy } : { spec: both, policy };

@@ -268,6 +268,13 @@ const MUTATIONS: Mutation[] = [
   (s) => fc.constantFrom("Team", "a b", "-x").map((k) => set(s, { labels: { [k]: "x" } })),
   (s) => fc.constantFrom<unknown>([], ["linux/amd64", "linux/amd64"], ["windows/amd64"]).map((p) => set(s, { platforms: p })),
   (s) => fc.constantFrom("paranoid", "").map((h) => set(s, { hardening: h })),
+  // The input boundary (issue 8): here-documents, flags, options, control characters, secrets, escapes.
+  (s) => fc.constantFrom("cat <<'ENTRYPOINT [\"/app\"]'", "--mount=type=bind,target=/x cat /x", " --network=host curl x", "a\u0000b", "x".repeat(16_385)).map((r) => firstBuilder(s, { run: [r] })),
+  (s) => fc.constantFrom("/ <<#", "/$HOME", "/a\"b", "/x ", "/\ud800").map((dest) => set(s, { copy: [{ src: "app", dest }] })),
+  (s) => fc.constantFrom("../../../../etc/ssl", "--output=type=local,dest=/tmp/x", "images/\u0000x", "a\nb", "x".repeat(1_025)).map((c) => set(s, { context: c })),
+  (s) => fc.constantFrom("ca-certificates>pwned", "1<<EOF", "--force-yes", "x").map((p) => firstBuilder(s, { packageManager: "apt", packages: [p] })),
+  (s) => fc.constantFrom("AKIAIOSFODNN7EXAMPLE", "-----BEGIN PRIVATE KEY-----", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "a\tb").map((v) => set(s, { labels: { "com.example.x": v } })),
+  (s) => fc.constantFrom("AWS_SECRET_ACCESS_KEY_ID", "GITHUB_PAT", "NPM_AUTH").map((n) => set(s, { env: { [n]: "x" } })),
 ];
 
 /** A valid spec with one mutation that some rule must report. */
