@@ -9,6 +9,7 @@
  * the instruction sequence with its flags and arguments, the user, and no here-document.
  */
 import { spawnSync } from "child_process";
+import * as os from "os";
 import * as path from "path";
 import { imageLabels } from "../../components/render/dockerfile";
 import { ResolvedImage } from "../../components/render/resolve";
@@ -59,7 +60,9 @@ export function judgeBinary(): string {
     binary = given;
     return binary;
   }
-  const built = spawnSync("bash", [path.join(ROOT, "scripts", "install-go-tool.sh"), "dockerfile-judge"], { encoding: "utf8", timeout: 15 * 60 * 1000 });
+  // Jest runs test files in parallel workers: one build at a time (the others then find it cached).
+  const lock = path.join(os.tmpdir(), "golden-dockerfile-judge.lock");
+  const built = spawnSync("flock", [lock, "bash", path.join(ROOT, "scripts", "install-go-tool.sh"), "dockerfile-judge"], { encoding: "utf8", timeout: 15 * 60 * 1000 });
   const out = (built.stdout ?? "").trim().split("\n").pop() ?? "";
   if (built.status !== 0 || out === "") {
     throw new Error(
