@@ -2,7 +2,7 @@
  * A policy check on any Dockerfile text, read by a real Dockerfile parser (dockerfile-ast).
  * The renderer's output must pass it; it also judges hand-written Dockerfiles the same way.
  */
-import { Arg, DockerfileParser, Env, Instruction } from "dockerfile-ast";
+import { Arg, DockerfileParser, Env, Instruction, Run } from "dockerfile-ast";
 import { ValidationIssue } from "./issues";
 import { isSecretName, secretValueKind } from "./validate";
 
@@ -117,12 +117,12 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Validat
         });
       }
     }
-    if (keyword === "RUN") {
-      for (const flag of instruction.getArguments().map((a) => a.getValue()).filter((a) => a.startsWith("--"))) {
-        if (/^--(?:network=host|security=insecure)$/.test(flag)) {
-          issues.push({ path: where(instruction), value: flag, problem: "RUN escapes the build sandbox", fix: "remove the flag" });
+    if (instruction instanceof Run) {
+      for (const flag of instruction.getFlags()) {
+        const text = `--${flag.getName()}=${flag.getValue() ?? ""}`;
+        if (text === "--network=host" || text === "--security=insecure") {
+          issues.push({ path: where(instruction), value: text, problem: "RUN escapes the build sandbox", fix: "remove the flag" });
         }
-        break;
       }
     }
   }

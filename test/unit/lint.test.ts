@@ -175,6 +175,37 @@ const ROWS: Row[] = [
     dockerfile: "# just a comment\nRUN true\n",
     expected: ['Dockerfile: has no FROM (value: "# just a comment\\nRUN true\\n"). Fix: start a stage with FROM'],
   },
+  {
+    rule: "a here-document in a builder RUN (BuildKit reads the next lines as its content)",
+    dockerfile: edit(6, "RUN cat <<'EOF' > /out/app", "FROM scratch", "EOF"),
+    expected: [
+      `Dockerfile:6: RUN starts a here-document: BuildKit reads the lines after it as its content, not as instructions, up to its terminator line (value: "<<'EOF'"). Fix: put the content in a file in the build context and COPY it`,
+    ],
+  },
+  {
+    rule: "a here-document with a file descriptor in a COPY",
+    dockerfile: edit(5, "COPY 0<<EOF /src/x"),
+    expected: [
+      'Dockerfile:5: COPY starts a here-document: BuildKit reads the lines after it as its content, not as instructions, up to its terminator line (value: "0<<EOF"). Fix: put the content in a file in the build context and COPY it',
+    ],
+  },
+  { rule: "exec-form RUN with << inside an argument is no here-document", dockerfile: edit(6, 'RUN ["/bin/sh", "-c", "echo $((1<<3)) > /out/app"]'), expected: [] },
+  {
+    rule: "RUN with the host network",
+    dockerfile: edit(6, "RUN --network=host go build -o /out/app ."),
+    expected: ['Dockerfile:6: RUN escapes the build sandbox (value: "--network=host"). Fix: remove the flag'],
+  },
+  { rule: "RUN with a secret mount is fine", dockerfile: edit(6, "RUN --mount=type=secret,id=npm go build -o /out/app ."), expected: [] },
+  {
+    rule: "a secret-looking ENV value under a harmless name",
+    dockerfile: edit(3, 'ENV CGO_ENABLED="0" NOTE="ghp_abcdefghijklmnopqrstuvwxyz0123456789"'),
+    expected: ['Dockerfile:3: ENV NOTE holds what looks like a GitHub token (value: "NOTE"). Fix: use a BuildKit secret mount or a runtime secret store'],
+  },
+  {
+    rule: "a secret name BuildKit also warns on (GITHUB_PAT)",
+    dockerfile: edit(2, "ARG GITHUB_PAT"),
+    expected: ['Dockerfile:2: ARG looks like a secret (value: "GITHUB_PAT"). Fix: use a BuildKit secret mount or a runtime secret store'],
+  },
 ];
 
 describe("lintDockerfile", () => {
