@@ -9,7 +9,7 @@ import { ENTRY_POINTS, formatReport, fuzzSettings, runFuzz } from "../helpers/fu
 const CI_RUNS = 3_600;
 const { seed, runs } = fuzzSettings(CI_RUNS);
 
-it(`GIVEN ${runs} malformed inputs (seed ${seed}) WHEN they go through the user's entry points THEN 0 crash, 0 is accepted but unsafe, every path is well-formed`, () => {
+it(`GIVEN ${runs} malformed inputs (seed printed) WHEN they go through the user's entry points THEN 0 crash, 0 is accepted but unsafe, every path is well-formed`, () => {
   // Printed first, so a run that fails or times out can still be replayed.
   console.log(`fuzz: FUZZ_SEED=${seed} FUZZ_RUNS=${runs}`);
   // WHEN
