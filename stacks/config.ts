@@ -8,6 +8,7 @@ import { ENVIRONMENTS, EnvironmentPolicy, ImageSpec } from "../components/spec/t
 import { formatIssues, ValidationError, ValidationIssue } from "../components/render/issues";
 import { structuralIssues } from "../components/render/schema";
 import { validateImages } from "../components/render/validate";
+import { registryBackend, registryTypes } from "../components/registry/backends";
 
 /** The Pulumi project name, and so the config namespace. */
 export const CONFIG_NAMESPACE = "golden-images";
@@ -18,13 +19,14 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number];
 export interface StackConfig {
   readonly policy: EnvironmentPolicy;
   /** Registry settings, passed to the registry component (type selects the backend). */
-  readonly registry: { readonly type: "ecr" } & Record<string, unknown>;
+  readonly registry: { readonly type: string } & Record<string, unknown>;
   readonly images: readonly ImageSpec[];
 }
 
 const topLevel = z.object({
   environment: z.enum(ENVIRONMENTS),
-  registry: z.looseObject({ type: z.literal("ecr") }),
+  // Any backend of the one registry table (components/registry/backends.ts) that config can select.
+  registry: z.looseObject({ type: z.string() }),
   mirror: z.string().optional(),
   images: z.array(z.unknown()).min(1),
   allowTagOnlyBases: z.boolean().optional(),
@@ -72,6 +74,24 @@ export function stackConfigIssues(values: Readonly<Record<string, unknown>>): Va
     return [...issues, ...structural];
   }
   const v = values as Record<string, any>;
+  // Any backend of the one registry table (components/registry/backends.ts) that config can select.
+  if (!registryTypes(true).includes(v.registry.type)) {
+    issues.push({
+      path: `${CONFIG_NAMESPACE}:registry.type`,
+      value: v.registry.type,
+      problem: "is not a registry type",
+      fix: `use one of: ${registryTypes(true).map((t) => JSON.stringify(t)).join(", ")}`,
+    });
+  } else {
+    // The backend's own arguments, named under the config key.
+    const { type: _type, ...rest } = v.registry as Record<string, unknown>;
+    const names = (v.images as unknown[]).map((i) => (i as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === "string");
+    for (const issue of (registryBackend(v.registry.type) as NonNullable<ReturnType<typeof registryBackend>>).validate(rest, [...new Set(names)])) {
+      if (!issue.path.startsWith("images")) {
+        issues.push({ ...issue, path: `${CONFIG_NAMESPACE}:registry${issue.path.startsWith("[") ? "" : "."}${issue.path}` });
+      }
+    }
+  }
   const policy = policyFrom(v);
   // Policy problems are named by their config key, not by a policy path.
   const imageIssues = validateImages(v.images as unknown[], policy, `${CONFIG_NAMESPACE}:images`, CONFIG_NAMESPACE).map((i) => ({

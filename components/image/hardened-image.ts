@@ -2,7 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as dockerBuild from "@pulumi/docker-build";
 import { asRunError } from "../errors";
-import { BUILD_CACHE_TAG } from "../registry/ecr-registry";
+import { resolveLogin } from "../registry/login";
 import { Registry } from "../registry/registry";
 import { renderDockerfile } from "../render/dockerfile";
 import { resolveImage } from "../render/resolve";
@@ -19,10 +19,10 @@ export interface HardenedImageArgs {
   /** Release prefix of the immutable tag `<prefix><content hash>`; lifecycle rules keep tags with it.
    *  @default "v" */
   readonly tagPrefix?: string;
-  /** Registry build cache (`<repository>:buildcache`, the one tag ECR lets move) read and written with
-   *  mode=max; false disables it. A custom tag needs a registry that lets that tag move.
+  /** Registry build cache (the registry's `cacheRef`, a tag its tag rules let move) read and written
+   *  with mode=max; false disables it.
    *  @default true */
-  readonly cache?: boolean | { readonly tag: string };
+  readonly cache?: boolean;
   /** Directory that the spec's relative `context` is resolved against. Must be relative for quiet previews.
    *  @default "." (the program's directory) */
   readonly baseDirectory?: string;
@@ -31,7 +31,7 @@ export interface HardenedImageArgs {
   readonly buildOnPreview?: boolean;
 }
 
-export const HARDENED_IMAGE_DEFAULTS = { tagPrefix: "v", cacheTag: BUILD_CACHE_TAG, baseDirectory: ".", buildOnPreview: false } as const;
+export const HARDENED_IMAGE_DEFAULTS = { tagPrefix: "v", cache: true, baseDirectory: ".", buildOnPreview: false } as const;
 
 /**
  * Renders, validates, builds and pushes one hardened image. Its `ref` is digest first
@@ -61,9 +61,8 @@ export class HardenedImage extends pulumi.ComponentResource {
     const contextDir = path.posix.join(baseDirectory.split(path.sep).join("/"), resolved.context);
     const tag = contentTag(dockerfileText, contextDir, args.tagPrefix ?? HARDENED_IMAGE_DEFAULTS.tagPrefix);
     this.repositoryUrl = args.registry.repositoryUrl(args.spec.name);
-    const creds = args.registry.pushCredentials();
-    const cache = args.cache ?? true;
-    const cacheRef = cache === false ? undefined : this.repositoryUrl.apply((u) => `${u}:${cache === true ? HARDENED_IMAGE_DEFAULTS.cacheTag : cache.tag}`);
+    const creds = resolveLogin(args.registry.auth(), this);
+    const cacheRef = (args.cache ?? HARDENED_IMAGE_DEFAULTS.cache) ? args.registry.cacheRef(args.spec.name) : undefined;
 
     const image = new dockerBuild.Image(
       `${name}-build`,
