@@ -254,7 +254,7 @@ async function makeCold(docker: string, repository: string): Promise<void> {
  * holds none of them, so a cold run pulls every one from the local registry (local: false).
  */
 async function baseState(spec: ImageSpec, mirror: string, client: RegistryClient): Promise<{ ref: string; local: boolean }[]> {
-  const pinned = await pinSpec(spec, mirror, () => client);
+  const { spec: pinned } = await pinSpec(spec, { environment: "dev", mirror }, () => client);
   const refs = [...(pinned.builders ?? []).map((b) => b.image as string), ...(pinned.base === undefined ? [] : [pinned.base])];
   return [...new Set(refs)].map((ref) => ({ ref, local: false }));
 }

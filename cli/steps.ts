@@ -12,9 +12,9 @@ import { PinInput } from "../components/plan/planner";
 import { renderDockerfile } from "../components/render/dockerfile";
 import { formatIssue, ValidationError } from "../components/render/issues";
 import { lintDockerfile } from "../components/render/lint";
-import { defaultBase, defaultBuilderImage, resolveImage } from "../components/render/resolve";
-import { CATALOG } from "../components/spec/catalog";
-import { formatReference, parseReference, resolveThroughMirror } from "../components/spec/reference";
+import { applyPins, baseReferences } from "../components/render/pin";
+import { resolveImage } from "../components/render/resolve";
+import { parseReference } from "../components/spec/reference";
 import { EnvironmentPolicy, ImageSpec } from "../components/spec/types";
 import { registryAuthFor } from "./docker-config";
 import { isLoopbackHost, RegistryClient } from "./registry-client";
@@ -83,31 +83,27 @@ function clientFor(host: string, insecure: boolean): RegistryClient {
 }
 
 /**
- * Pins every base and builder reference to the digest its registry serves. A reference that
- * already has a digest must be served at exactly that digest (fail closed on a stale pin).
+ * Pins every base and builder reference to the digest its registry serves (components/render/pin.ts
+ * lists them, as for `pulumi up`). A reference that already has a digest must be served at exactly
+ * that digest (fail closed on a stale pin).
  */
-export async function pinSpec(spec: ImageSpec, mirror: string, clients: (host: string) => RegistryClient): Promise<ImageSpec> {
-  const pin = async (ref: string, property: string): Promise<string> => {
-    const full = resolveThroughMirror(ref, mirror);
-    const parsed = parseReference(full);
+export async function pinSpec(spec: ImageSpec, policy: EnvironmentPolicy, clients: (host: string) => RegistryClient): Promise<{ spec: ImageSpec; policy: EnvironmentPolicy }> {
+  const digests: Record<string, string> = {};
+  for (const { property, ref } of baseReferences(spec, policy.mirror)) {
+    const parsed = parseReference(ref);
     if (parsed.host === undefined) {
-      throw new StepFailure(`${property} "${full}" names no registry. Fix: give a mirror (--mirror HOST/PREFIX) or a reference with a host`);
+      throw new StepFailure(`${property} "${ref}" names no registry. Fix: give a mirror (--mirror HOST/PREFIX) or a reference with a host`);
     }
     const digest = await clients(parsed.host).digestOf(parsed.path, parsed.digest ?? parsed.tag ?? "latest");
     if (digest === undefined) {
-      throw new StepFailure(`${property} "${full}" is not in the registry. Fix: run \`bash scripts/bases.sh\` to build the offline bases, or push that base there`);
+      throw new StepFailure(`${property} "${ref}" is not in the registry. Fix: run \`bash scripts/bases.sh\` to build the offline bases, or push that base there`);
     }
     if (parsed.digest !== undefined && parsed.digest !== digest) {
-      throw new StepFailure(`${property} "${full}" is served at ${digest}, not at the pinned digest. Fix: update the pin`);
+      throw new StepFailure(`${property} "${ref}" is served at ${digest}, not at the pinned digest. Fix: update the pin`);
     }
-    return formatReference({ ...parsed, digest });
-  };
-  const base = CATALOG[spec.flavor].runtime === undefined ? undefined : await pin(spec.base ?? (defaultBase(spec.flavor) as string), "base");
-  const builders = [];
-  for (const [i, b] of (spec.builders ?? []).entries()) {
-    builders.push({ ...b, image: await pin(b.image ?? defaultBuilderImage(spec.flavor), `builders[${i}].image`) });
+    digests[property] = digest;
   }
-  return { ...spec, ...(base === undefined ? {} : { base }), ...(spec.builders === undefined ? {} : { builders }) };
+  return applyPins(spec, policy, digests);
 }
 
 async function pinStep(argv: readonly string[]): Promise<void> {
@@ -120,10 +116,9 @@ async function pinStep(argv: readonly string[]): Promise<void> {
     }
     return clients.get(host) as RegistryClient;
   };
-  const pinned = await pinSpec(input.spec, o.mirror, client);
-  // Every reference is now pinned, so the rest of the plan runs under digests-required rules.
-  const policy: EnvironmentPolicy = { ...input.policy, mirror: o.mirror, allowTagOnlyBases: false };
-  writeResult(o.output, `${JSON.stringify({ spec: pinned, policy } satisfies PinInput, null, 2)}\n`);
+  // Every reference is pinned from here on, so the rest of the plan runs under digests-required rules.
+  const pinned = await pinSpec(input.spec, { ...input.policy, mirror: o.mirror }, client);
+  writeResult(o.output, `${JSON.stringify(pinned satisfies PinInput, null, 2)}\n`);
 }
 
 function renderStep(argv: readonly string[]): void {

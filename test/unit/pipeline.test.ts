@@ -4,7 +4,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { GoldenImagePipeline, GoldenImagePipelineArgs, HardenedImage, HARDENED_IMAGE_DEFAULTS, InvalidArgumentsError, ImageSpec, Registry } from "../../components";
-import { descendantsOf, MockRecorder, settle, setupMocks, valueOf } from "./mocks";
+import { descendantsOf, MockRecorder, REGISTRY_DIGESTS, REGISTRY_LOOKUPS, settle, setupMocks, valueOf } from "./mocks";
+import { renderDockerfile } from "../../components/render/dockerfile";
+import { pinSpec } from "../../cli/steps";
+import { RegistryClient } from "../../cli/registry-client";
 
 const DIGEST = `sha256:${"1".repeat(64)}`;
 const GCC = `library/gcc:12-bookworm@sha256:${"2".repeat(64)}`;
@@ -215,5 +218,63 @@ describe("validation errors reach the Pulumi CLI as a report, not a stack trace"
       expect(pulumi.RunError.isInstance(e)).toBe(true);
       expect((e as Error).message).toContain("user: runs as root (value: 0)");
     }
+  });
+});
+
+describe("base pinning at preview (tag-only bases, dev)", () => {
+  const DEV = { environment: "dev" as const, mirror: "mirror.example.internal/hub", allowTagOnlyBases: true, sourceDateEpoch: 1763856000 };
+  const tagOnly: ImageSpec = { ...spec("hello-static"), base: "distroless/static-debian12:nonroot", builders: [{ ...spec("x").builders![0], image: "library/gcc:12-bookworm" }] };
+  const BASE = "mirror.example.internal/hub/distroless/static-debian12:nonroot";
+  const BUILDER = "mirror.example.internal/hub/library/gcc:12-bookworm";
+
+  async function preview(): Promise<{ dockerfile: string; tag: string }> {
+    const mocks = setupMocks();
+    const p = new GoldenImagePipeline("pin", { registry: { type: "ecr" }, images: [tagOnly], policy: DEV });
+    const dockerfile = (await valueOf(p.dockerfiles))["hello-static"];
+    await settle();
+    return { dockerfile, tag: mocks.byName("pin-hello-static-build").inputs.tags[0] };
+  }
+
+  afterEach(() => {
+    REGISTRY_DIGESTS.clear();
+    REGISTRY_LOOKUPS.length = 0;
+  });
+
+  it("GIVEN tag-only bases THEN each is looked up once through the mirror and the Dockerfile is pinned to what it serves", async () => {
+    REGISTRY_DIGESTS.set(BASE, `sha256:${"a".repeat(64)}`);
+    REGISTRY_DIGESTS.set(BUILDER, `sha256:${"b".repeat(64)}`);
+    const { dockerfile } = await preview();
+    expect([...REGISTRY_LOOKUPS].sort()).toEqual([BASE, BUILDER]);
+    expect(dockerfile).toContain(`FROM ${BUILDER}@sha256:${"b".repeat(64)} AS build`);
+    expect(dockerfile).toContain(`FROM ${BASE}@sha256:${"a".repeat(64)} AS runtime`);
+    expect(dockerfile).toContain(`org.opencontainers.image.base.digest="sha256:${"a".repeat(64)}"`);
+  });
+
+  it("GIVEN the base moved in the registry THEN the preview shows a digest diff and a new content tag, and nothing else changes", async () => {
+    REGISTRY_DIGESTS.set(BASE, `sha256:${"a".repeat(64)}`);
+    const before = await preview();
+    REGISTRY_DIGESTS.set(BASE, `sha256:${"c".repeat(64)}`);
+    const after = await preview();
+    expect(after.tag).not.toBe(before.tag);
+    const changed = after.dockerfile.split("\n").filter((line, i) => line !== before.dockerfile.split("\n")[i]);
+    expect(changed).toEqual([`FROM ${BASE}@sha256:${"c".repeat(64)} AS runtime`, `LABEL org.opencontainers.image.base.digest="sha256:${"c".repeat(64)}" \\`]);
+  });
+
+  it("GIVEN every base pinned (prod) THEN nothing is looked up", async () => {
+    setupMocks();
+    const p = new GoldenImagePipeline("prodpin", ARGS);
+    await valueOf(p.refs);
+    await settle();
+    expect(REGISTRY_LOOKUPS).toEqual([]);
+  });
+
+  it("renders the same Dockerfile as the local executor's pin and render steps for the same digests", async () => {
+    REGISTRY_DIGESTS.set(BASE, `sha256:${"a".repeat(64)}`);
+    REGISTRY_DIGESTS.set(BUILDER, `sha256:${"b".repeat(64)}`);
+    const { dockerfile } = await preview();
+    // The local pin step asks a registry client; this one serves the same table.
+    const client = { digestOf: async (p: string, ref: string) => REGISTRY_DIGESTS.get(`mirror.example.internal/${p}:${ref}`) } as unknown as RegistryClient;
+    const pinned = await pinSpec(tagOnly, DEV, () => client);
+    expect(renderDockerfile(pinned.spec, pinned.policy)).toBe(dockerfile);
   });
 });
