@@ -6,7 +6,7 @@
  *   - payload: size of the program file inside the final image (from `docker export`),
  *   - image size: uncompressed (`docker image inspect {{.Size}}`) and compressed in the
  *     registry (the runner's `sizeBytes`), and the overhead over the payload,
- *   - cold build time: built images removed and `docker builder prune -af` first (the bases
+ *   - cold build time: built images removed and `buildctl prune --all` first (the bases
  *     stay in the registry, so resolving/pulling them is part of the cold time),
  *   - warm build time: the same pipeline run again at once, unchanged (cache hits).
  * Each pair is repeated --runs times (default 3); median and min/max are reported.
@@ -54,7 +54,7 @@ Usage: node dist/bench/build-bench.js [--runs N] [--image NAME ...] [--output FI
 
 Needs the engine, registry and bases (bash scripts/setup.sh) and the environment of
 \`bash scripts/services.sh env\`. Images are pushed below ${REPOSITORY_PREFIX} in the registry.
-WARNING: every cold run calls \`docker builder prune -af\` on the shared engine.
+WARNING: every cold run calls \`buildctl prune --all\` on the shared BuildKit daemon.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -375,7 +375,7 @@ export function renderReport(ms: readonly Measurement[], meta: { machine: string
     "",
     "payload = the program file in the final image (`docker export` + `tar -tv`); overhead = image size − payload " +
       "(the compressed overhead subtracts the uncompressed payload from the registry size). 1 KiB = 1024 bytes. " +
-      "cold = built image removed and `docker builder prune -af` first (bases stay in the registry): no BuildKit cache, " +
+      "cold = `buildctl prune --all` first (bases stay in the registry): no BuildKit cache, " +
       "the bases are resolved against the local registry and the program is compiled; warm = the same pipeline run again at once (cache hits, push of existing layers, verify). " +
       "Times cover the whole pipeline: pin, render+lint, build, push, verify.",
     "",
@@ -402,7 +402,7 @@ function pullLines(ms: readonly Measurement[]): string[] {
     ];
   }
   if (local.length === 0) {
-    return ["Base pull: no base or builder image was in the engine's image store at cold start, so the cold times include pulling them from the local registry."];
+    return ["Base pull: buildkitd holds no base or builder image after the prune, so the cold times include pulling them from the local registry."];
   }
   const remote = all.filter((b) => !b.local).map((b) => `${b.image}: ${b.ref}`);
   return [`Base pull: these bases were not in the engine's image store at cold start, so their pull is part of the cold time: ${remote.join("; ")}. The others were used from the local store.`];
