@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { InvalidArgumentsError, Registry, RegistryAuth } from "../../components";
 import { registerRegistryBackend } from "../../components/registry/backends";
-import { configValuesFromStackFile, parseStackConfig } from "../../stacks/config";
+import { CONFIG_KEYS, configValuesFromStackFile, parseStackConfig } from "../../stacks/config";
 import { createStack } from "../../stacks/program";
 import { MockRecorder, settle, setupMocks, valueOf } from "./mocks";
 
@@ -220,5 +220,21 @@ describe("a registry backend added without touching the pipeline or the stack pr
     expect(() => parseStackConfig({ ...stackFile("dev"), registry: { type: "quay" } })).toThrow(
       'golden-images:registry.type: is not a registry type (value: "quay"). Fix: use one of: "ecr", "test-oci"',
     );
+  });
+});
+
+describe("Pulumi.yaml declares exactly the keys the config parser reads", () => {
+  const declared = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).config as Record<string, { type: string; items?: unknown; default?: unknown }>;
+
+  it("the same keys, both ways", () => {
+    expect(Object.keys(declared).sort()).toEqual(CONFIG_KEYS.map((k) => `golden-images:${k}`).sort());
+  });
+
+  it("arrays declare their items; the optional keys carry a default (Pulumi requires every key without one)", () => {
+    for (const [key, decl] of Object.entries(declared)) {
+      if (decl.type === "array") expect({ key, items: decl.items }).toEqual({ key, items: expect.anything() });
+    }
+    const required = Object.entries(declared).filter(([, d]) => d.default === undefined).map(([k]) => k).sort();
+    expect(required).toEqual(["golden-images:environment", "golden-images:images", "golden-images:mirror", "golden-images:registry"]);
   });
 });
