@@ -6,7 +6,7 @@
  *   - payload: size of the program file inside the final image (from `docker export`),
  *   - image size: uncompressed (`docker image inspect {{.Size}}`) and compressed in the
  *     registry (the runner's `sizeBytes`), and the overhead over the payload,
- *   - cold build time: built images removed and `docker builder prune -af` first (the bases
+ *   - cold build time: built images removed and `buildctl prune --all` first (the bases
  *     stay in the registry, so resolving/pulling them is part of the cold time),
  *   - warm build time: the same pipeline run again at once, unchanged (cache hits).
  * Each pair is repeated --runs times (default 3); median and min/max are reported.
@@ -20,7 +20,9 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as YAML from "yaml";
 import { RegistryAuth, RegistryClient } from "../cli/registry-client";
-import { defaultDocker, ImageResult, pinBases, run, runLocalPipeline } from "../cli/runner";
+import { ImageResult, runLocalPipeline } from "../executors/local";
+import { run, toolCommand } from "../executors/plan-runner";
+import { pinSpec } from "../cli/steps";
 import { ImageSpec } from "../components/spec/types";
 import { configValuesFromStackFile, parseStackConfig, StackConfig } from "../stacks/config";
 
@@ -52,7 +54,7 @@ Usage: node dist/bench/build-bench.js [--runs N] [--image NAME ...] [--output FI
 
 Needs the engine, registry and bases (bash scripts/setup.sh) and the environment of
 \`bash scripts/services.sh env\`. Images are pushed below ${REPOSITORY_PREFIX} in the registry.
-WARNING: every cold run calls \`docker builder prune -af\` on the shared engine.
+WARNING: every cold run calls \`buildctl prune --all\` on the shared BuildKit daemon.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -85,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(path.join(repoDir, "Pulumi.dev.yaml"));
   const images = selectImages(config, values.image);
 
-  const docker = defaultDocker();
+  const docker = process.env.GOLDEN_DOCKER ?? (fs.existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
   const registry = process.env.GOLDEN_REGISTRY ?? "127.0.0.1:5000";
   const mirror = process.env.GOLDEN_MIRROR ?? `${registry}/mirror`;
   const auth = registryAuth();
@@ -113,7 +115,6 @@ async function main(argv: string[]): Promise<number> {
       mirror,
       repositoryPrefix: REPOSITORY_PREFIX,
       projectDir,
-      docker,
     });
     return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, result };
   };
@@ -132,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
         for (let attempt = 0; ; attempt++) {
           try {
             await makeCold(docker, `${registry}/${REPOSITORY_PREFIX}${spec.name}`);
-            bases = await baseState(docker, spec, mirror, new RegistryClient(registry, auth));
+            bases = await baseState(spec, mirror, new RegistryClient(registry, auth));
             const c = await pipeline(spec);
             const w = await pipeline(spec);
             cold.push(c.seconds);
@@ -154,6 +155,8 @@ async function main(argv: string[]): Promise<number> {
       }
       const result = last as ImageResult;
       const payloadPath = payloadPathOf(spec);
+      // BuildKit pushed the image; the engine pulls it to measure what `docker run` would get.
+      await must(docker, ["pull", "--quiet", result.taggedRef]);
       measurements.push({
         image: spec.name,
         flavor: spec.flavor,
@@ -228,8 +231,13 @@ async function must(docker: string, args: readonly string[]): Promise<string> {
   return r.output;
 }
 
-/** Removes every local tag of the benchmark's repository and the whole BuildKit cache. */
+/** Removes every local tag of the benchmark's repository and the whole BuildKit cache (buildkitd's). */
 async function makeCold(docker: string, repository: string): Promise<void> {
+  const [buildctl, ...pre] = toolCommand("buildctl", process.env);
+  const pruned = await run(buildctl, [...pre, "prune", "--all"], {});
+  if (pruned.code !== 0) {
+    throw new Error(`buildctl prune --all failed (exit ${pruned.code}): ${pruned.output.trim().split("\n").slice(-2).join(" | ")}`);
+  }
   const listed = await must(docker, ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]);
   const tags = listed
     .split("\n")
@@ -242,18 +250,13 @@ async function makeCold(docker: string, repository: string): Promise<void> {
 }
 
 /**
- * The digest-pinned bases and builder images of a spec, and whether each is in the engine's
- * image store. BuildKit (moby worker) takes a digest-pinned FROM from the local image store
- * when it is there, so such a base is not downloaded even after a builder prune.
+ * The digest-pinned bases and builder images of a spec. After `buildctl prune --all` buildkitd
+ * holds none of them, so a cold run pulls every one from the local registry (local: false).
  */
-async function baseState(docker: string, spec: ImageSpec, mirror: string, client: RegistryClient): Promise<{ ref: string; local: boolean }[]> {
-  const pinned = await pinBases(spec, mirror, client);
+async function baseState(spec: ImageSpec, mirror: string, client: RegistryClient): Promise<{ ref: string; local: boolean }[]> {
+  const { spec: pinned } = await pinSpec(spec, { environment: "dev", mirror }, () => client);
   const refs = [...(pinned.builders ?? []).map((b) => b.image as string), ...(pinned.base === undefined ? [] : [pinned.base])];
-  const out = [];
-  for (const ref of [...new Set(refs)]) {
-    out.push({ ref, local: (await run(docker, ["image", "inspect", "--format", "{{.Id}}", ref], {})).code === 0 });
-  }
-  return out;
+  return [...new Set(refs)].map((ref) => ({ ref, local: false }));
 }
 
 async function uncompressedSize(docker: string, ref: string): Promise<number> {
@@ -372,7 +375,7 @@ export function renderReport(ms: readonly Measurement[], meta: { machine: string
     "",
     "payload = the program file in the final image (`docker export` + `tar -tv`); overhead = image size − payload " +
       "(the compressed overhead subtracts the uncompressed payload from the registry size). 1 KiB = 1024 bytes. " +
-      "cold = built image removed and `docker builder prune -af` first (bases stay in the registry): no BuildKit cache, " +
+      "cold = `buildctl prune --all` first (bases stay in the registry): no BuildKit cache, " +
       "the bases are resolved against the local registry and the program is compiled; warm = the same pipeline run again at once (cache hits, push of existing layers, verify). " +
       "Times cover the whole pipeline: pin, render+lint, build, push, verify.",
     "",
@@ -399,7 +402,7 @@ function pullLines(ms: readonly Measurement[]): string[] {
     ];
   }
   if (local.length === 0) {
-    return ["Base pull: no base or builder image was in the engine's image store at cold start, so the cold times include pulling them from the local registry."];
+    return ["Base pull: buildkitd holds no base or builder image after the prune, so the cold times include pulling them from the local registry."];
   }
   const remote = all.filter((b) => !b.local).map((b) => `${b.image}: ${b.ref}`);
   return [`Base pull: these bases were not in the engine's image store at cold start, so their pull is part of the cold time: ${remote.join("; ")}. The others were used from the local store.`];

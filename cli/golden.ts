@@ -12,16 +12,21 @@ import { renderDockerfile } from "../components/render/dockerfile";
 import { formatIssue, ValidationError } from "../components/render/issues";
 import { CATALOG, FLAVORS } from "../components/spec/catalog";
 import { configValuesFromStackFile, parseStackConfig, StackConfig } from "../stacks/config";
-import { RegistryError } from "./registry-client";
-import { ImageResult, ProgressEvent, runLocalPipeline, StepError } from "./runner";
+import { renderPlanScript } from "../components/plan/script";
+import { ImageResult, localPlan, runLocalPipeline, SetupError, StepError } from "../executors/local";
+import { StepEvent } from "../executors/plan-runner";
+import { isLoopbackHost, RegistryError } from "./registry-client";
+import { runStepCommand, StepFailure } from "./steps";
 
-const HELP = `golden: build, sign-ready and push golden images locally (Docker engine + local registry)
+const HELP = `golden: build and push golden images locally (BuildKit + local registry)
 
 Usage:
-  golden build    [options]   render, validate, build and push every image; print a summary
+  golden build    [options]   run the pipeline plan (pin, render, build, push, verify) of every image
+  golden plan     [options]   print the plan as JSON, or with --script as the POSIX script that runs it
   golden render   [options]   print the rendered Dockerfiles (bases as configured)
   golden validate [options]   check the stack's image specs and policy, build nothing
   golden flavors              list the runtime flavors of the base catalog
+  golden step pin|render|verify ...   one step of a plan (what \`golden plan --script\` runs)
 
 Options:
   --stack NAME          read Pulumi.NAME.yaml (golden-images:* config)        [default: dev]
@@ -31,20 +36,30 @@ Options:
   --username USER       registry user                     [default: $GOLDEN_REGISTRY_USER]
   --password-file FILE  file holding the registry password [default: $GOLDEN_REGISTRY_PASSWORD_FILE]
   --mirror PREFIX       registry prefix serving the bases  [default: $GOLDEN_MIRROR or <registry>/mirror]
-  --prefix PREFIX       repository prefix for the images   [default: golden/]
-  --json                print the results as JSON instead of a table
+  --prefix PREFIX       repository prefix for the images: empty or ending in /  [default: golden/]
+  --json                print the results (build) or the plan (plan) as JSON
+  --script              with plan: print the POSIX shell script of the plan
+  --verbose             on a failed step, also print the step's full output
   -h, --help            show this help
 
 Bases are resolved through the mirror and pinned to the digest it serves before the build,
-so every Dockerfile that is built is digest-pinned. Exit code 0 when every image was pushed
-and verified; 1 on a failed step; 2 on bad input or an unusable engine or registry.
+so every Dockerfile that is built is digest-pinned. Builds run on BuildKit (BUILDKIT_HOST)
+with timestamps rewritten to the stack's sourceDateEpoch: the same inputs give the same digest.
+Every step's full output is kept in .golden/logs/ under the project directory.
+Exit code 0 when every image was pushed and verified; 1 on a failed step (images that did
+finish are still listed); 2 on bad input or an unusable BuildKit daemon or registry.
 
-Set up the engine, registry and offline bases first: bash scripts/setup.sh
+Set up BuildKit, the registry and the offline bases first: bash scripts/setup.sh
 `;
 
 class UsageError extends Error {}
 
+let verbose = false;
+
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "step") {
+    return runStepCommand(argv.slice(1));
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -60,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
         mirror: { type: "string" },
         prefix: { type: "string", default: "golden/" },
         json: { type: "boolean", default: false },
+        script: { type: "boolean", default: false },
+        verbose: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -68,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const command = positionals[0];
+  verbose = values.verbose === true;
   if (values.help || command === undefined || command === "help") {
     process.stdout.write(HELP);
     return command === undefined && !values.help ? 2 : 0;
@@ -79,10 +97,20 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  if (!["build", "render", "validate"].includes(command)) {
-    throw new UsageError(`unknown command "${command}". Fix: use build, render, validate or flavors (see \`golden --help\`)`);
+  if (!["build", "plan", "render", "validate"].includes(command)) {
+    throw new UsageError(`unknown command "${command}". Fix: use build, plan, render, validate or flavors (see \`golden --help\`)`);
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument "${positionals[1]}". Fix: options start with -- (see \`golden --help\`)`);
   }
   const projectDir = path.resolve(values["project-dir"] as string);
+  if (!fs.existsSync(projectDir) || !fs.statSync(projectDir).isDirectory()) {
+    throw new UsageError(`--project-dir ${values["project-dir"]} is not a directory. Fix: give the directory that holds Pulumi.yaml and the Pulumi.<stack>.yaml files`);
+  }
+  const prefix = values.prefix as string;
+  if (prefix !== "" && !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\/$/.test(prefix)) {
+    throw new UsageError(`--prefix ${JSON.stringify(prefix)} is not a repository prefix. Fix: give lowercase path components ending in /, e.g. golden/ or team/golden/, or "" for none`);
+  }
   const config = loadConfig(projectDir, values.stack as string);
   const images = selectImages(config, values.image);
 
@@ -98,6 +126,9 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const registry = values.registry ?? process.env.GOLDEN_REGISTRY ?? "127.0.0.1:5000";
+  if (!/^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::\d{1,5})?$/.test(registry)) {
+    throw new UsageError(`--registry ${JSON.stringify(registry)} is not HOST[:PORT]. Fix: give the registry address without scheme or path, e.g. 127.0.0.1:5000`);
+  }
   const username = values.username ?? process.env.GOLDEN_REGISTRY_USER;
   const passwordFile = values["password-file"] ?? process.env.GOLDEN_REGISTRY_PASSWORD_FILE;
   let auth;
@@ -108,6 +139,15 @@ async function main(argv: string[]): Promise<number> {
     auth = { username, password: fs.readFileSync(passwordFile, "utf8").trim() };
   }
   const mirror = values.mirror ?? process.env.GOLDEN_MIRROR ?? `${registry}/mirror`;
+  if (command === "plan") {
+    const plan = localPlan({ images, policy: config.policy, registry, mirror, repositoryPrefix: prefix });
+    process.stdout.write(values.script ? renderPlanScript(plan) : `${JSON.stringify(plan, null, 2)}\n`);
+    return 0;
+  }
+  if (auth !== undefined && !isLoopbackHost(registry)) {
+    // The local executor talks plain HTTP only to loopback; anything else must be TLS.
+    process.stderr.write(`golden: note: ${registry} is not a loopback address; using HTTPS\n`);
+  }
   const t0 = Date.now();
   const results = await runLocalPipeline({
     images,
@@ -115,9 +155,9 @@ async function main(argv: string[]): Promise<number> {
     registry,
     auth,
     mirror,
-    repositoryPrefix: values.prefix as string,
+    repositoryPrefix: prefix,
     projectDir,
-    onProgress: progressPrinter(images.length, images.map((i) => i.name)),
+    onEvent: progressPrinter(images.length, images.map((i) => i.name)),
   });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(results.map(({ dockerfile: _d, ...r }) => r), null, 2)}\n`);
@@ -165,11 +205,13 @@ function selectImages(config: StackConfig, only: string[] | undefined) {
   return config.images.filter((i) => only.includes(i.name));
 }
 
-function progressPrinter(total: number, names: string[]): (e: ProgressEvent) => void {
+function progressPrinter(total: number, names: string[]): (e: StepEvent) => void {
   return (e) => {
-    const n = names.indexOf(e.image) + 1;
+    const n = names.indexOf(e.step.image) + 1;
     if (e.state === "start") {
-      process.stderr.write(`[${n}/${total}] ${e.image}: ${e.step}${e.detail !== undefined ? ` (${e.detail})` : ""}\n`);
+      process.stderr.write(`[${n}/${total}] ${e.step.image}: ${e.step.kind} (${e.step.description})\n`);
+    } else if (e.state === "failed") {
+      process.stderr.write(`[${n}/${total}] ${e.step.image}: ${e.step.kind} FAILED: ${e.detail ?? ""}\n`);
     }
   };
 }
@@ -187,6 +229,11 @@ export function formatSize(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
+function projectDirOf(): string {
+  const i = process.argv.indexOf("--project-dir");
+  return path.resolve(i > 0 ? process.argv[i + 1] ?? "." : ".");
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
@@ -198,13 +245,22 @@ main(process.argv.slice(2)).then(
       process.exit(2);
     }
     if (e instanceof StepError) {
-      if (e.output !== "" && process.env.GOLDEN_VERBOSE === "1") {
-        process.stderr.write(e.output);
+      for (const r of e.completed) {
+        process.stderr.write(`golden: ${r.image}: pushed and verified ${r.ref}\n`);
       }
-      process.stderr.write(`golden: ${e.image}: step ${e.step} failed: ${e.message}; the image was not reported as pushed\n`);
+      for (const f of e.failures) {
+        if (verbose && f.log !== undefined) {
+          process.stderr.write(fs.readFileSync(f.log.startsWith("/") ? f.log : path.join(projectDirOf(), f.log), "utf8"));
+        }
+        process.stderr.write(`golden: ${f.image}: step ${f.step} failed: ${f.message}; the image was not reported as pushed (full output: ${f.log ?? "none"}, or rerun with --verbose)\n`);
+      }
       process.exit(1);
     }
-    if (e instanceof UsageError || e instanceof RegistryError) {
+    if (e instanceof StepFailure) {
+      process.stderr.write(`golden: ${e.message}\n`);
+      process.exit(e.exitCode);
+    }
+    if (e instanceof UsageError || e instanceof RegistryError || e instanceof SetupError) {
       process.stderr.write(`golden: ${e.message}\n`);
       process.exit(2);
     }

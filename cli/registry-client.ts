@@ -17,28 +17,53 @@ const MANIFEST_TYPES = [
 
 export class RegistryError extends Error {}
 
-const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
-const PORT = "(?::(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d\\d|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3}))?";
-/** `127.0.0.0/8` as an IPv4 literal, `localhost` or `[::1]`, each with an optional port; nothing else. */
-const LOOPBACK = new RegExp(`^(?:127(?:\\.${OCTET}){3}|localhost|\\[::1\\])${PORT}$`, "i");
+/** Exactly a loopback address, with an optional port: 127.0.0.0/8, localhost, [::1]. */
+export function isLoopbackHost(host: string): boolean {
+  const m = /^(\[::1\]|localhost|(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}))(?::(\d{1,5}))?$/.exec(host);
+  if (m === null) {
+    return false;
+  }
+  if (m[2] !== undefined && (Number(m[2]) !== 127 || [m[3], m[4], m[5]].some((o) => Number(o) > 255))) {
+    return false;
+  }
+  return m[6] === undefined || (Number(m[6]) >= 1 && Number(m[6]) <= 65535);
+}
 
-/**
- * Whether a registry address (`host[:port]`) is this machine, exactly: plain HTTP (and Basic
- * auth over it) is used only then. `127.0.0.1.example.net` or `localhost.example.net` are not.
- */
-export function isLoopbackAddress(address: string): boolean {
-  return LOOPBACK.test(address);
+export interface RegistryClientOptions {
+  /** Plain HTTP. Only ever for a loopback registry: credentials never cross a network in clear.
+   *  @default true for a loopback address, else false */
+  readonly plainHttp?: boolean;
 }
 
 export class RegistryClient {
+  private readonly plainHttp: boolean;
   constructor(
-    /** host:port, plain HTTP for loopback registries. */
+    /** host:port of the registry. */
     public readonly address: string,
     private readonly auth?: RegistryAuth,
-  ) {}
+    options: RegistryClientOptions = {},
+  ) {
+    const loopback = isLoopbackHost(address);
+    if (options.plainHttp === true && !loopback) {
+      throw new RegistryError(`plain HTTP to ${address} would send credentials in clear. Fix: use TLS; plain HTTP is only for a loopback registry`);
+    }
+    this.plainHttp = options.plainHttp ?? loopback;
+  }
 
   private url(path: string): string {
-    return `${isLoopbackAddress(this.address) ? "http" : "https"}://${this.address}${path}`;
+    return `${this.plainHttp ? "http" : "https"}://${this.address}${path}`;
+  }
+
+  /** fetch with a deadline; a network failure or time-out becomes a RegistryError naming what was asked and the fix. */
+  private async request(path: string, what: string, init: { method?: string; accept?: string; timeoutMs?: number } = {}): Promise<Response> {
+    try {
+      return await fetch(this.url(path), { method: init.method ?? "GET", headers: this.headers(init.accept), signal: AbortSignal.timeout(init.timeoutMs ?? 10000) });
+    } catch (e) {
+      const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+      const name = (e as Error).name === "TimeoutError" ? `no answer within ${(init.timeoutMs ?? 10000) / 1000} s` : undefined;
+      const cause = name ?? c?.code ?? c?.errors?.find((x) => x.code !== undefined)?.code ?? c?.message ?? (e as Error).message;
+      throw new RegistryError(`registry ${this.address} is not reachable (${cause}) while ${what}. Fix: check the registry is running (\`bash scripts/services.sh status\`) or pass --registry HOST:PORT`);
+    }
   }
 
   private headers(accept?: string): Record<string, string> {
@@ -59,7 +84,7 @@ export class RegistryClient {
       res = await fetch(this.url("/v2/"), { headers: this.headers(), signal: AbortSignal.timeout(5000) });
     } catch (e) {
       const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
-      const cause = c?.code ?? c?.errors?.find((x) => x.code !== undefined)?.code ?? c?.message ?? (e as Error).message;
+      const cause = (e as Error).name === "TimeoutError" ? "no answer within 5 s" : c?.code ?? c?.errors?.find((x) => x.code !== undefined)?.code ?? c?.message ?? (e as Error).message;
       throw new RegistryError(`registry ${this.address} is not reachable (${cause}). Fix: start it with \`bash scripts/services.sh start\` or pass --registry HOST:PORT`);
     }
     if (res.status === 401) {
@@ -72,7 +97,7 @@ export class RegistryClient {
 
   /** The digest the registry serves for `path:reference`, or undefined when it has none. */
   async digestOf(path: string, reference: string): Promise<string | undefined> {
-    const res = await fetch(this.url(`/v2/${path}/manifests/${reference}`), { method: "HEAD", headers: this.headers(MANIFEST_TYPES), signal: AbortSignal.timeout(10000) });
+    const res = await this.request(`/v2/${path}/manifests/${reference}`, `resolving ${path}:${reference}`, { method: "HEAD", accept: MANIFEST_TYPES });
     if (res.status === 404) {
       return undefined;
     }
@@ -86,9 +111,29 @@ export class RegistryClient {
     return digest;
   }
 
+  /** The image configuration (user, labels, env, ...) of a single-platform image, or of the first platform of an index. */
+  async imageConfig(path: string, reference: string): Promise<{ User?: string; Labels?: Record<string, string>; Env?: string[] }> {
+    const res = await this.request(`/v2/${path}/manifests/${reference}`, `reading the manifest of ${path}:${reference}`, { accept: MANIFEST_TYPES });
+    if (!res.ok) {
+      throw new RegistryError(`registry ${this.address} answered HTTP ${res.status} for ${path}:${reference}`);
+    }
+    const manifest = (await res.json()) as { config?: { digest: string }; manifests?: { digest: string }[] };
+    if (manifest.manifests !== undefined && manifest.manifests.length > 0) {
+      return this.imageConfig(path, manifest.manifests[0].digest);
+    }
+    if (manifest.config === undefined) {
+      throw new RegistryError(`registry ${this.address} sent a manifest without config for ${path}:${reference}`);
+    }
+    const blob = await this.request(`/v2/${path}/blobs/${manifest.config.digest}`, `reading the config of ${path}:${reference}`);
+    if (!blob.ok) {
+      throw new RegistryError(`registry ${this.address} answered HTTP ${blob.status} for the config of ${path}:${reference}`);
+    }
+    return ((await blob.json()) as { config?: { User?: string; Labels?: Record<string, string>; Env?: string[] } }).config ?? {};
+  }
+
   /** Tags of a repository; [] when the repository does not exist. */
   async tags(path: string): Promise<string[]> {
-    const res = await fetch(this.url(`/v2/${path}/tags/list`), { headers: this.headers(), signal: AbortSignal.timeout(10000) });
+    const res = await this.request(`/v2/${path}/tags/list`, `listing the tags of ${path}`);
     if (res.status === 404) {
       return [];
     }
@@ -100,7 +145,7 @@ export class RegistryClient {
 
   /** Compressed size of an image: manifest layers plus config, as stored in the registry. */
   async imageSize(path: string, reference: string): Promise<number> {
-    const res = await fetch(this.url(`/v2/${path}/manifests/${reference}`), { headers: this.headers(MANIFEST_TYPES), signal: AbortSignal.timeout(10000) });
+    const res = await this.request(`/v2/${path}/manifests/${reference}`, `reading the manifest of ${path}:${reference}`, { accept: MANIFEST_TYPES });
     if (!res.ok) {
       throw new RegistryError(`registry ${this.address} answered HTTP ${res.status} for ${path}:${reference}`);
     }

@@ -1,7 +1,50 @@
-/** pulumi-golden-image: the public API. */
-export * from "./spec";
-export * from "./render";
-export * from "./registry";
-export * from "./image";
-export * from "./pipeline";
-export * from "./errors";
+/**
+ * pulumi-golden-image: the public API. Curated: components, their argument types, and the
+ * validate/render functions a user calls. Internals stay importable by path for tests but are
+ * not part of the contract; `api/pulumi-golden-image.api.md` (api-extractor) shows every change.
+ */
+
+// Components
+export { GoldenImagePipeline, validateGoldenImagePipelineArgs } from "./pipeline";
+export type { GoldenImagePipelineArgs, PipelineRegistryArgs } from "./pipeline";
+export { HardenedImage, HARDENED_IMAGE_DEFAULTS, registryImageResolver } from "./image/hardened-image";
+export type { HardenedImageArgs, BaseResolver } from "./image/hardened-image";
+export { EcrRegistry, validateEcrRegistryArgs } from "./registry/ecr-registry";
+export type { EcrRegistryArgs, PullThroughCacheArgs } from "./registry/ecr-registry";
+export { ExistingEcrRegistry, validateExistingEcrRegistryArgs } from "./registry/existing-ecr-registry";
+export type { ExistingEcrRegistryArgs } from "./registry/existing-ecr-registry";
+
+// The registry interface and the backend table
+export { REGISTRY_KINDS, REGISTRY_ACCESS, COSIGN_TAG_PATTERNS } from "./registry/registry";
+export type { Registry, RegistryKind, RegistryAuth, Grantee, Grant, RegistryAccess, TagRules } from "./registry/registry";
+export { registerRegistryBackend, registryTypes } from "./registry/backends";
+export type { RegistryBackend } from "./registry/backends";
+export { BUILD_CACHE_TAG, ECR_TAG_RULES } from "./registry/ecr-base";
+
+// Specs and the base catalog
+export { ENVIRONMENTS, HARDENING_LEVELS, PLATFORMS } from "./spec/types";
+export type { ImageSpec, BuilderStage, CopySpec, HealthcheckSpec, EnvironmentPolicy, EnvironmentName, Hardening, Platform } from "./spec/types";
+export { CATALOG, FLAVORS, NONROOT_UID, NONROOT_GID } from "./spec/catalog";
+export type { Flavor, FlavorInfo, PackageManager } from "./spec/catalog";
+
+// Validation and rendering
+export { ValidationError, formatIssues } from "./render/issues";
+export type { ValidationIssue } from "./render/issues";
+export { InvalidArgumentsError } from "./errors";
+export { validateImageSpec, validateImages, validateEnvironmentPolicy } from "./render/validate";
+export { renderDockerfile } from "./render/dockerfile";
+export { lintDockerfile } from "./render/lint";
+export type { LintOptions } from "./render/lint";
+export { renderLifecyclePolicy, defaultLifecycleRules, LIFECYCLE_DEFAULTS } from "./render/lifecycle";
+export type { DefaultLifecycleOptions, LifecycleRule } from "./render/lifecycle";
+export { renderGrantPolicy, renderRepositoryPolicy, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from "./render/iam";
+export type { RepositoryPolicyArgs } from "./render/iam";
+
+// The pipeline plan and its script form (for executors)
+export { STEP_KINDS, TOOL_NAMES } from "./plan/types";
+export type { Plan, Step, StepKind, StepRun, ToolName } from "./plan/types";
+export { planImage, planImages } from "./plan/planner";
+export type { ImageTarget } from "./plan/planner";
+export { renderPlanScript } from "./plan/script";
+export { TOOLS } from "./plan/tools";
+export type { ToolInfo } from "./plan/tools";

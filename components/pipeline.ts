@@ -1,17 +1,20 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { HardenedImage, HardenedImageArgs } from "./image/hardened-image";
-import { EcrRegistry, EcrRegistryArgs, validateEcrRegistryArgs } from "./registry/ecr-registry";
+import { registryBackend, registryTypes } from "./registry/backends";
+import { EcrRegistryArgs } from "./registry/ecr-registry";
 import { Registry } from "./registry/registry";
 import { throwInvalid } from "./errors";
-import { joinPath, ValidationIssue } from "./render/issues";
+import { ValidationIssue } from "./render/issues";
 import { validateImages } from "./render/validate";
 import { EnvironmentPolicy, ImageSpec } from "./spec/types";
 
-/** Registry choice: an ECR registry the pipeline creates, or a registry made elsewhere. */
+/** Registry choice: a backend by `type` (see registry/backends.ts): an ECR registry the pipeline
+ *  creates, a registry made elsewhere, or any registered backend with its own arguments. */
 export type PipelineRegistryArgs =
   | ({ readonly type: "ecr" } & Omit<EcrRegistryArgs, "images">)
-  | { readonly type: "existing"; readonly registry: Registry };
+  | { readonly type: "existing"; readonly registry: Registry }
+  | ({ readonly type: string } & Readonly<Record<string, unknown>>);
 
 export interface GoldenImagePipelineArgs {
   /** Where images live. ECR repositories are created for every image. */
@@ -41,17 +44,17 @@ export function validateGoldenImagePipelineArgs(args: GoldenImagePipelineArgs): 
     });
   }
   const registry = args.registry as { type?: unknown } | undefined;
-  if (registry?.type === "ecr") {
-    const { type: _type, ...ecr } = args.registry as { type: "ecr" } & Omit<EcrRegistryArgs, "images">;
-    const names = (args.images ?? []).map((i) => i?.name).filter((n): n is string => typeof n === "string");
+  const backend = registryBackend(registry?.type);
+  if (backend === undefined) {
+    issues.push({ path: "registry.type", value: registry?.type, problem: "is not a registry type", fix: `use one of: ${registryTypes().map((t) => `"${t}"`).join(", ")}` });
+  } else {
+    const { type: _type, ...rest } = args.registry as { type: string } & Record<string, unknown>;
     issues.push(
-      ...validateEcrRegistryArgs({ ...ecr, images: Array.from(new Set(names)) }).map((i) => ({
+      ...backend.validate(rest, imageNames(args)).map((i) => ({
         ...i,
-        path: i.path.startsWith("images") ? i.path : joinPath("registry", i.path),
+        path: i.path.startsWith("images") ? i.path : prefixPath("registry", i.path),
       })),
     );
-  } else if (registry?.type !== "existing") {
-    issues.push({ path: "registry.type", value: registry?.type, problem: "is not a registry type", fix: "use \"ecr\", or \"existing\" with a Registry" });
   }
   return issues;
 }
@@ -72,13 +75,8 @@ export class GoldenImagePipeline extends pulumi.ComponentResource {
     super("golden-image:index:GoldenImagePipeline", name, {}, opts);
     throwInvalid(`Invalid GoldenImagePipeline "${name}"`, validateGoldenImagePipelineArgs(args));
 
-    const names = args.images.map((i) => i.name);
-    if (args.registry.type === "ecr") {
-      const { type: _type, ...ecr } = args.registry;
-      this.registry = new EcrRegistry(`${name}-registry`, { ...ecr, images: names }, { parent: this });
-    } else {
-      this.registry = args.registry.registry;
-    }
+    const { type, ...rest } = args.registry as { type: string } & Record<string, unknown>;
+    this.registry = (registryBackend(type) as NonNullable<ReturnType<typeof registryBackend>>).create(`${name}-registry`, rest, imageNames(args), { parent: this });
     const images: Record<string, HardenedImage> = {};
     for (const spec of [...args.images].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       images[spec.name] = new HardenedImage(
@@ -92,6 +90,16 @@ export class GoldenImagePipeline extends pulumi.ComponentResource {
     this.dockerfiles = collect(images, (i) => i.dockerfile);
     this.registerOutputs({ refs: this.refs, dockerfiles: this.dockerfiles });
   }
+}
+
+function imageNames(args: GoldenImagePipelineArgs): string[] {
+  const names = (Array.isArray(args.images) ? args.images : []).map((i) => i?.name).filter((n): n is string => typeof n === "string");
+  return Array.from(new Set(names));
+}
+
+/** `registry` + `lifecycle.keepReleases` -> `registry.lifecycle.keepReleases`; `registry` + `[0]` -> `registry[0]`. */
+function prefixPath(base: string, path: string): string {
+  return path === "" ? base : path.startsWith("[") ? `${base}${path}` : `${base}.${path}`;
 }
 
 function collect(images: Record<string, HardenedImage>, pick: (i: HardenedImage) => pulumi.Output<string>): pulumi.Output<Record<string, string>> {

@@ -5,7 +5,7 @@
 # usage: bash scripts/bench.sh [--runs N] [--image NAME ...] [--output FILE]
 #        (or: npm run bench -- --runs 5)
 #
-# WARNING: every cold run calls `docker builder prune -af` on the engine; other builds
+# WARNING: every cold run calls `buildctl prune --all` on the BuildKit daemon; other builds
 # running at the same time lose their BuildKit cache (they still work, only slower).
 set -euo pipefail
 

@@ -28,6 +28,8 @@ GOLDEN_REGISTRY_USER="golden"
 GOLDEN_CREDENTIALS_FILE="$GOLDEN_STATE_DIR/registry-credentials"
 GOLDEN_PASSWORD_FILE="$GOLDEN_STATE_DIR/registry-password"
 GOLDEN_BASES_JSON="$GOLDEN_STATE_DIR/bases.json"
+# BuildKit's socket (services.sh starts buildkitd there; `services.sh env` exports BUILDKIT_HOST).
+GOLDEN_BUILDKIT_SOCKET="$GOLDEN_RUN_DIR/buildkitd.sock"
 
 # /usr/local/bin/docker (v28) comes first on PATH but needs a buildx plugin that is
 # not installed; the Debian 20.10 client has BuildKit built in, so pin it.

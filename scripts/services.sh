@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Manage the two local services the golden-image pipeline needs:
-#   * dockerd  - BuildKit builds and `docker run --network none` tests
-#   * registry - distribution 2.8 on 127.0.0.1:$GOLDEN_REGISTRY_PORT with htpasswd
-#                auth; holds the offline base images (the "mirror") and pushed results
+# Manage the local services the golden-image pipeline needs:
+#   * dockerd   - builds the offline bases (bases.sh) and runs images in tests (`docker run --network none`)
+#   * registry  - distribution 2.8 on 127.0.0.1:$GOLDEN_REGISTRY_PORT with htpasswd
+#                 auth; holds the offline base images (the "mirror") and pushed results
+#   * buildkitd - BuildKit v0.25 (scripts/install-buildkit.sh) on a unix socket, OCI worker:
+#                 the pipeline's reproducible builds (SOURCE_DATE_EPOCH, rewritten timestamps)
 #
 # usage: services.sh start|stop|status|env
 #
@@ -19,6 +21,11 @@ REGISTRY_LOG="$GOLDEN_RUN_DIR/registry.log"
 REGISTRY_DIR="$GOLDEN_STATE_DIR/registry"
 REGISTRY_DATA="$GOLDEN_STATE_DIR/registry-data"
 DOCKER_DATA="$GOLDEN_STATE_DIR/docker"
+BUILDKITD_PID_FILE="$GOLDEN_RUN_DIR/buildkitd.pid"
+BUILDKITD_LOG="$GOLDEN_RUN_DIR/buildkitd.log"
+BUILDKITD_CONFIG="$GOLDEN_RUN_DIR/buildkitd.toml"
+BUILDKITD_ROOT="$GOLDEN_STATE_DIR/buildkit"
+BUILDKITD_TIMEOUT="${GOLDEN_BUILDKITD_TIMEOUT:-60}"
 DOCKERD_TIMEOUT="${GOLDEN_DOCKERD_TIMEOUT:-60}"
 REGISTRY_TIMEOUT="${GOLDEN_REGISTRY_TIMEOUT:-30}"
 
@@ -233,18 +240,16 @@ start_registry() {
   code="$(registry_probe_anonymous)"
   case "$code" in
     401)
+      # Only our own registry gets the credentials: anything else on the port could collect them.
+      [[ -n "$pid" ]] ||
+        die "something already listens on $GOLDEN_REGISTRY (HTTP 401 on /v2/) that this script did not start - it is not sent our credentials; stop it, or set GOLDEN_REGISTRY_PORT to a free port"
       registry_auth_ok ||
-        die "something on $GOLDEN_REGISTRY requires auth but rejects user $GOLDEN_REGISTRY_USER - stop it or use another GOLDEN_REGISTRY_PORT"
-      if [[ -n "$pid" ]]; then
-        log "registry already running (started by golden, pid $pid)"
-      else
-        log "reusing registry already running on $GOLDEN_REGISTRY (not started by golden; will not stop it)"
-      fi
+        die "our registry (pid $pid) on $GOLDEN_REGISTRY rejects user $GOLDEN_REGISTRY_USER - run scripts/services.sh stop, then start"
+      log "registry already running (started by golden, pid $pid)"
       return 0
       ;;
     200)
-      log "WARNING: reusing an UNAUTHENTICATED registry already on $GOLDEN_REGISTRY (not started by golden)"
-      return 0
+      die "a registry on $GOLDEN_REGISTRY answers without authentication (HTTP 200 on /v2/) - refusing to push golden images there; stop it, or set GOLDEN_REGISTRY_PORT to a free port"
       ;;
     000) ;;
     *) die "port $GOLDEN_REGISTRY_PORT answers HTTP $code on /v2/, so it is not a registry - free the port or set GOLDEN_REGISTRY_PORT" ;;
@@ -273,6 +278,64 @@ start_registry() {
   tail -n 20 "$REGISTRY_LOG" >&2 || true
   stop_pid "$REGISTRY_PID_FILE" docker-registry
   die "registry did not answer 401 on /v2/ within ${REGISTRY_TIMEOUT}s - see $REGISTRY_LOG"
+}
+
+# ---------------------------------------------------------------- buildkitd
+
+buildctl_bin() { printf '%s/buildctl' "$(bash "$GOLDEN_SCRIPTS_DIR/install-buildkit.sh")"; }
+
+buildkit_up() { "$(buildctl_bin)" --addr "unix://$GOLDEN_BUILDKIT_SOCKET" debug workers >/dev/null 2>&1; }
+
+write_buildkitd_config() {
+  # Plain HTTP only to our loopback registry; the OCI worker runs builds with Debian's runc.
+  cat >"$BUILDKITD_CONFIG" <<EOF
+[worker.oci]
+  enabled = true
+[worker.containerd]
+  enabled = false
+[registry."$GOLDEN_REGISTRY"]
+  http = true
+EOF
+}
+
+start_buildkitd() {
+  local pid bin
+  bin="$(bash "$GOLDEN_SCRIPTS_DIR/install-buildkit.sh")" || die "BuildKit is not installed - run scripts/install-buildkit.sh"
+  pid="$(read_pid "$BUILDKITD_PID_FILE" || true)"
+  if [[ -n "$pid" ]] && pid_alive "$pid" buildkitd; then
+    buildkit_up || die "buildkitd pid $pid (ours) is running but not answering on $GOLDEN_BUILDKIT_SOCKET - run scripts/services.sh stop, then start"
+    log "buildkitd already running (started by golden, pid $pid)"
+    return 0
+  fi
+  rm -f "$BUILDKITD_PID_FILE"
+  if [[ -S "$GOLDEN_BUILDKIT_SOCKET" ]] && buildkit_up; then
+    die "something already serves BuildKit on $GOLDEN_BUILDKIT_SOCKET that this script did not start - stop it, or set GOLDEN_STATE_DIR"
+  fi
+  command -v runc >/dev/null 2>&1 || die "runc is missing (buildkitd's OCI worker needs it) - run scripts/install-tools.sh"
+  rm -f "$GOLDEN_BUILDKIT_SOCKET"
+  mkdir -p "$BUILDKITD_ROOT"
+  write_buildkitd_config
+  printf '\n==== %s starting buildkitd\n' "$(date -Is)" >>"$BUILDKITD_LOG"
+  spawn_detached "$BUILDKITD_PID_FILE" "$BUILDKITD_LOG" "$bin/buildkitd" \
+    --config "$BUILDKITD_CONFIG" --root "$BUILDKITD_ROOT" --addr "unix://$GOLDEN_BUILDKIT_SOCKET" \
+    --oci-worker=true --containerd-worker=false
+  pid="$(read_pid "$BUILDKITD_PID_FILE")"
+  local i
+  for ((i = 0; i < BUILDKITD_TIMEOUT * 5; i++)); do
+    if buildkit_up; then
+      log "buildkitd ready (pid $pid, socket $GOLDEN_BUILDKIT_SOCKET, root $BUILDKITD_ROOT)"
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 20 "$BUILDKITD_LOG" >&2 || true
+      rm -f "$BUILDKITD_PID_FILE"
+      die "buildkitd exited during startup - see $BUILDKITD_LOG"
+    fi
+    sleep 0.2
+  done
+  tail -n 20 "$BUILDKITD_LOG" >&2 || true
+  stop_pid "$BUILDKITD_PID_FILE" buildkitd
+  die "buildkitd did not answer within ${BUILDKITD_TIMEOUT}s - see $BUILDKITD_LOG (raise GOLDEN_BUILDKITD_TIMEOUT if the machine is just slow)"
 }
 
 docker_login() {
@@ -344,6 +407,13 @@ status() {
     echo "registry: not running on $GOLDEN_REGISTRY"
     rc=1
   fi
+  pid="$(read_pid "$BUILDKITD_PID_FILE" || true)"
+  if [[ -n "$pid" ]] && pid_alive "$pid" buildkitd && buildkit_up; then
+    echo "buildkitd: running, started by golden (pid $pid, unix://$GOLDEN_BUILDKIT_SOCKET, log $BUILDKITD_LOG)"
+  else
+    echo "buildkitd: not running"
+    rc=1
+  fi
   echo "state:    $GOLDEN_STATE_DIR"
   return "$rc"
 }
@@ -356,6 +426,8 @@ print_env() {
   printf 'export GOLDEN_REGISTRY_USER=%q\n' "$GOLDEN_REGISTRY_USER"
   printf 'export GOLDEN_REGISTRY_PASSWORD_FILE=%q\n' "$GOLDEN_PASSWORD_FILE"
   printf 'export GOLDEN_BASES_JSON=%q\n' "$GOLDEN_BASES_JSON"
+  printf 'export BUILDKIT_HOST=%q\n' "unix://$GOLDEN_BUILDKIT_SOCKET"
+  printf 'export GOLDEN_BUILDCTL=%q\n' "$(buildctl_bin)"
   if [[ -n "${DOCKER_HOST:-}" ]]; then
     printf 'export DOCKER_HOST=%q\n' "$DOCKER_HOST"
   fi
@@ -371,11 +443,13 @@ main() {
       ensure_credentials
       start_registry
       docker_login
+      start_buildkitd
       ;;
     stop)
       require_root
       golden_lock
-      # Registry first: nothing depends on it being up while dockerd shuts down.
+      # BuildKit and the registry first: nothing depends on them while dockerd shuts down.
+      stop_pid "$BUILDKITD_PID_FILE" buildkitd
       stop_pid "$REGISTRY_PID_FILE" docker-registry
       stop_pid "$DOCKERD_PID_FILE" dockerd
       ;;

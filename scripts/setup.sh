@@ -26,6 +26,7 @@ step() {
 }
 
 step install-tools bash "$GOLDEN_SCRIPTS_DIR/install-tools.sh"
+step install-buildkit bash -c "bash '$GOLDEN_SCRIPTS_DIR/install-buildkit.sh' >/dev/null"
 step services bash "$GOLDEN_SCRIPTS_DIR/services.sh" start
 step bases bash "$GOLDEN_SCRIPTS_DIR/bases.sh"
 

@@ -15,6 +15,12 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
 fi
 say "build"
 npx tsc -p tsconfig.build.json
+say "public API report (api/pulumi-golden-image.api.md)"
+if ! npx api-extractor run >"$root/dist/api-extractor.log" 2>&1; then
+  grep -iE "warning|error" "$root/dist/api-extractor.log" >&2 || cat "$root/dist/api-extractor.log" >&2
+  echo "The public API changed (or api-extractor failed). Fix: review the change, run \`npm run api\` and commit api/pulumi-golden-image.api.md" >&2
+  exit 1
+fi
 
 # Services this run starts are stopped at the end; ones already running are left alone.
 if ! bash scripts/services.sh status >/dev/null 2>&1; then

@@ -5,11 +5,11 @@
  */
 import { z } from "zod";
 import { contextDirectoryIssues } from "../components/image/context-hash";
-import { validateEcrRegistryArgs } from "../components/registry/ecr-registry";
 import { ENVIRONMENTS, EnvironmentPolicy, ImageSpec } from "../components/spec/types";
 import { formatIssues, joinKey, joinPath, ValidationError, ValidationIssue } from "../components/render/issues";
 import { structuralIssues } from "../components/render/schema";
 import { validateImages } from "../components/render/validate";
+import { registryBackend, registryTypes } from "../components/registry/backends";
 
 /** The Pulumi project name, and so the config namespace. */
 export const CONFIG_NAMESPACE = "golden-images";
@@ -20,13 +20,14 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number];
 export interface StackConfig {
   readonly policy: EnvironmentPolicy;
   /** Registry settings, passed to the registry component (type selects the backend). */
-  readonly registry: { readonly type: "ecr" } & Record<string, unknown>;
+  readonly registry: { readonly type: string } & Record<string, unknown>;
   readonly images: readonly ImageSpec[];
 }
 
 const topLevel = z.object({
   environment: z.enum(ENVIRONMENTS),
-  registry: z.looseObject({ type: z.literal("ecr") }),
+  // Any backend of the one registry table (components/registry/backends.ts) that config can select.
+  registry: z.looseObject({ type: z.string() }),
   mirror: z.string().optional(),
   images: z.array(z.unknown()).min(1),
   allowTagOnlyBases: z.boolean().optional(),
@@ -98,46 +99,41 @@ export function stackConfigIssues(values: unknown, options: StackConfigOptions =
     ...i,
     path: i.path.replace(new RegExp(`^${CONFIG_NAMESPACE}\\.`), `${CONFIG_NAMESPACE}:`),
   }));
-  issues.push(...imageIssues, ...registryIssues(v.registry, v.images as unknown[]));
+  issues.push(...imageIssues);
+  // Any backend of the one registry table (components/registry/backends.ts) that config can select.
+  if (!registryTypes(true).includes(v.registry.type)) {
+    issues.push({
+      path: `${CONFIG_NAMESPACE}:registry.type`,
+      value: v.registry.type,
+      problem: "is not a registry type",
+      fix: `use one of: ${registryTypes(true).map((t) => JSON.stringify(t)).join(", ")}`,
+    });
+  } else {
+    // The backend's own arguments, named under the config key; a problem of an image's
+    // repository name (e.g. prefix + name too long) is named at that image.
+    const { type: _type, ...rest } = v.registry as Record<string, unknown>;
+    const names = (v.images as unknown[]).map((i) => (i as { name?: unknown } | null)?.name);
+    const unique = [...new Set(names.filter((n): n is string => typeof n === "string"))];
+    for (const issue of (registryBackend(v.registry.type) as NonNullable<ReturnType<typeof registryBackend>>).validate(rest, unique)) {
+      const image = /^images\[(\d+)\]$/.exec(issue.path);
+      if (image !== null) {
+        const at = `${CONFIG_NAMESPACE}:images[${names.indexOf(unique[Number(image[1])])}].name`;
+        // A name the image rules already refused is reported once.
+        if (!imageIssues.some((i) => i.path === at)) {
+          issues.push({ ...issue, path: at });
+        }
+      } else if (issue.path !== "images") {
+        // The list itself (empty, not a list) is reported under golden-images:images.
+        issues.push({ ...issue, path: joinPath(`${CONFIG_NAMESPACE}:registry`, issue.path) });
+      }
+    }
+  }
   if (options.projectDir !== undefined && imageIssues.length === 0) {
     (v.images as ImageSpec[]).forEach((image, i) => {
       issues.push(...contextDirectoryIssues(options.projectDir as string, image.context ?? ".", joinPath(`${CONFIG_NAMESPACE}:images[${i}]`, "context")));
     });
   }
   return issues;
-}
-
-/**
- * The registry settings, checked by the backend's own validator with the images it will hold,
- * so `golden-images:registry.lifecycle.keepReleases` is reported with everything else, before
- * the program creates anything.
- */
-function registryIssues(registry: { type: "ecr" } & Record<string, unknown>, images: readonly unknown[]): ValidationIssue[] {
-  const { type: _type, ...ecr } = registry;
-  const names = images.map((image) => (image as { name?: unknown } | null | undefined)?.name).filter((n): n is string => typeof n === "string");
-  const unique = Array.from(new Set(names));
-  const registryPath = `${CONFIG_NAMESPACE}:registry`;
-  const issues: ValidationIssue[] = [];
-  if ("images" in ecr) {
-    issues.push({
-      path: joinPath(registryPath, "images"),
-      value: ecr.images,
-      problem: "is not a registry setting of the stack",
-      fix: `remove it: the repositories are the images of ${CONFIG_NAMESPACE}:images`,
-    });
-  }
-  const backend = validateEcrRegistryArgs({ ...ecr, images: unique } as Parameters<typeof validateEcrRegistryArgs>[0])
-    // An empty or malformed name list is already reported under golden-images:images.
-    .filter((i) => i.path !== "images")
-    .map((i) => {
-      // Image names are the images' own: name the image, not the registry's list.
-      const m = /^images\[(\d+)\]$/.exec(i.path);
-      if (m !== null) {
-        return { ...i, path: `${CONFIG_NAMESPACE}:images[${names.indexOf(unique[Number(m[1])])}].name` };
-      }
-      return { ...i, path: joinPath(registryPath, i.path) };
-    });
-  return [...issues, ...backend];
 }
 
 export function formatConfigIssues(issues: readonly ValidationIssue[]): string {

@@ -1,13 +1,16 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
 import * as dockerBuild from "@pulumi/docker-build";
 import { asRunError } from "../errors";
-import { BUILD_CACHE_TAG } from "../registry/ecr-registry";
+import { resolveLogin } from "../registry/login";
 import { Registry } from "../registry/registry";
 import { renderDockerfile } from "../render/dockerfile";
+import { applyPins, baseReferences } from "../render/pin";
 import { resolveImage } from "../render/resolve";
+import { parseReference } from "../spec/reference";
 import { EnvironmentPolicy, ImageSpec } from "../spec/types";
-import { contentTag } from "./context-hash";
+import { contentTag, ContentTagInputs } from "./context-hash";
 
 export interface HardenedImageArgs {
   /** The image, as typed data. Validated before anything is created. */
@@ -19,19 +22,30 @@ export interface HardenedImageArgs {
   /** Release prefix of the immutable tag `<prefix><content hash>`; lifecycle rules keep tags with it.
    *  @default "v" */
   readonly tagPrefix?: string;
-  /** Registry build cache (`<repository>:buildcache`, the one tag ECR lets move) read and written with
-   *  mode=max; false disables it. A custom tag needs a registry that lets that tag move.
+  /** Registry build cache (the registry's `cacheRef`, a tag its tag rules let move) read and written
+   *  with mode=max; false disables it.
    *  @default true */
-  readonly cache?: boolean | { readonly tag: string };
+  readonly cache?: boolean;
   /** Directory that the spec's relative `context` is resolved against. Must be relative for quiet previews.
    *  @default "." (the program's directory) */
   readonly baseDirectory?: string;
   /** Build during `pulumi preview` too (slower previews, but a broken build shows before `up`).
    *  @default false */
   readonly buildOnPreview?: boolean;
+  /** Resolves a tag-only base or builder reference to the digest its registry serves, at preview, so
+   *  a moved base shows as a digest diff and a new content tag. The same references and pins as the
+   *  local executor (render/pin.ts), so both build the same Dockerfile.
+   *  @default the registry data source of @pulumi/docker (`docker.getRegistryImage`) */
+  readonly baseResolver?: BaseResolver;
 }
 
-export const HARDENED_IMAGE_DEFAULTS = { tagPrefix: "v", cacheTag: BUILD_CACHE_TAG, baseDirectory: ".", buildOnPreview: false } as const;
+/** Resolves `host/path:tag` to `sha256:<digest>` (an Output: a lookup at preview). */
+export type BaseResolver = (ref: string, parent: pulumi.Resource) => pulumi.Output<string>;
+
+/** The default resolver: what the registry serves now, read with @pulumi/docker's registry data source. */
+export const registryImageResolver: BaseResolver = (ref, parent) => docker.getRegistryImageOutput({ name: ref }, { parent }).sha256Digest;
+
+export const HARDENED_IMAGE_DEFAULTS = { tagPrefix: "v", cache: true, baseDirectory: ".", buildOnPreview: false } as const;
 
 /**
  * Renders, validates, builds and pushes one hardened image. Its `ref` is digest first
@@ -50,8 +64,16 @@ export class HardenedImage extends pulumi.ComponentResource {
   constructor(name: string, args: HardenedImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("golden-image:image:HardenedImage", name, {}, opts);
     // Validates and throws one report before any child exists.
-    const dockerfileText = asRunError(() => renderDockerfile(args.spec, args.policy));
+    asRunError(() => renderDockerfile(args.spec, args.policy));
     const resolved = resolveImage(args.spec, args.policy);
+    // Tag-only bases are pinned to what their registry serves now; pinned ones stay as written.
+    const resolver = args.baseResolver ?? registryImageResolver;
+    const lookups = baseReferences(args.spec, args.policy.mirror).filter((r) => parseReference(r.ref).digest === undefined);
+    const digests = pulumi.all(Object.fromEntries(lookups.map((r) => [r.property, resolver(r.ref, this)]))) as pulumi.Output<Record<string, string>>;
+    const dockerfileOutput = digests.apply((d) => {
+      const pinned = applyPins(args.spec, args.policy, d);
+      return renderDockerfile(pinned.spec, pinned.policy);
+    });
     const baseDirectory = args.baseDirectory ?? HARDENED_IMAGE_DEFAULTS.baseDirectory;
     if (path.isAbsolute(baseDirectory)) {
       throw new pulumi.RunError(
@@ -60,22 +82,20 @@ export class HardenedImage extends pulumi.ComponentResource {
     }
     const contextDir = path.posix.join(baseDirectory.split(path.sep).join("/"), resolved.context);
     const buildArgs = { SOURCE_DATE_EPOCH: String(resolved.sourceDateEpoch) };
-    const tag = contentTag(dockerfileText, contextDir, args.tagPrefix ?? HARDENED_IMAGE_DEFAULTS.tagPrefix, {
-      platforms: resolved.platforms,
-      buildArgs,
-      baseDirectory,
-      path: "spec.context",
-      title: `Invalid HardenedImage "${name}"`,
-    });
+    const tagPrefix = args.tagPrefix ?? HARDENED_IMAGE_DEFAULTS.tagPrefix;
+    const tagInputs: ContentTagInputs = { platforms: resolved.platforms, buildArgs, baseDirectory, path: "spec.context", title: `Invalid HardenedImage "${name}"` };
+    // Checked now, before any child exists: the context is a directory inside baseDirectory and
+    // within the limits (hashing it also fills the cache the tag below reads).
+    contentTag("", contextDir, tagPrefix, tagInputs);
+    const tag = dockerfileOutput.apply((text) => contentTag(text, contextDir, tagPrefix, tagInputs));
     this.repositoryUrl = args.registry.repositoryUrl(args.spec.name);
-    const creds = args.registry.pushCredentials();
-    const cache = args.cache ?? true;
-    const cacheRef = cache === false ? undefined : this.repositoryUrl.apply((u) => `${u}:${cache === true ? HARDENED_IMAGE_DEFAULTS.cacheTag : cache.tag}`);
+    const creds = resolveLogin(args.registry.auth(), this);
+    const cacheRef = (args.cache ?? HARDENED_IMAGE_DEFAULTS.cache) ? args.registry.cacheRef(args.spec.name) : undefined;
 
     const image = new dockerBuild.Image(
       `${name}-build`,
       {
-        dockerfile: { inline: dockerfileText },
+        dockerfile: { inline: dockerfileOutput },
         context: { location: contextDir },
         platforms: resolved.platforms as dockerBuild.Platform[],
         buildArgs,
@@ -93,7 +113,7 @@ export class HardenedImage extends pulumi.ComponentResource {
     this.digest = image.digest;
     this.ref = pulumi.interpolate`${this.repositoryUrl}@${image.digest}`;
     this.taggedRef = pulumi.interpolate`${this.repositoryUrl}:${tag}`;
-    this.dockerfile = pulumi.output(dockerfileText);
+    this.dockerfile = dockerfileOutput;
     this.registerOutputs({ ref: this.ref, digest: this.digest, taggedRef: this.taggedRef, dockerfile: this.dockerfile, repositoryUrl: this.repositoryUrl });
   }
 }

@@ -7,14 +7,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderRepositoryPolicy, validateRepositoryPolicyArgs } from "../render/iam";
 import { joinKey, joinPath, throwIfIssues, ValidationIssue } from "../render/issues";
 import { DefaultLifecycleOptions, defaultLifecycleRules, renderLifecyclePolicy, validateDefaultLifecycleOptions } from "../render/lifecycle";
-import { byImage, EcrRegistryBase } from "./ecr-base";
+import { BUILD_CACHE_TAG, byImage, EcrRegistryBase, ECR_TAG_RULES } from "./ecr-base";
 import { unknownImageError } from "./registry";
 
 
 export const ECR_REGISTRY_TYPE = "golden-image:registry:EcrRegistry";
 
-/** The one tag that is rewritten on every build: the registry build cache (see HardenedImage `cache`). */
-export const BUILD_CACHE_TAG = "buildcache";
+export { BUILD_CACHE_TAG };
 
 /** Days KMS waits before deleting the created key (the maximum: a mistaken destroy can be undone). */
 export const KMS_DELETION_WINDOW_DAYS = 30;
@@ -109,7 +108,8 @@ export function kmsAliasName(name: string, repositoryPrefix = ""): string {
 export function validateRepositoryNames(images: unknown, repositoryPrefix: unknown, path = ""): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const prefixPath = joinPath(path, "repositoryPrefix");
-  const prefixOk = repositoryPrefix === undefined || (typeof repositoryPrefix === "string" && REPOSITORY_PREFIX.test(repositoryPrefix));
+  const prefixOk =
+    repositoryPrefix === undefined || (typeof repositoryPrefix === "string" && repositoryPrefix.length < MAX_REPOSITORY_NAME && REPOSITORY_PREFIX.test(repositoryPrefix));
   if (!prefixOk) {
     issues.push({
       path: prefixPath,
@@ -335,7 +335,8 @@ export class EcrRegistry extends EcrRegistryBase {
           name: `${prefix}${image}`,
           // Release tags are immutable; only the build cache tag may move (it is rewritten on every build).
           imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-          imageTagMutabilityExclusionFilters: [{ filter: BUILD_CACHE_TAG, filterType: "WILDCARD" }],
+          // ...and cosign's signature, attestation and bundle tags (sha256-<digest>...), which a re-sign rewrites.
+          imageTagMutabilityExclusionFilters: ECR_TAG_RULES.mutableTags.map((filter) => ({ filter, filterType: "WILDCARD" })),
           imageScanningConfiguration: { scanOnPush: true },
           encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: this.kmsKeyArn }],
           forceDelete: allowDelete,
@@ -401,7 +402,7 @@ export class EcrRegistry extends EcrRegistryBase {
     return repository.repositoryUrl;
   }
 
-  protected tokenArgs(): aws.ecr.GetAuthorizationTokenOutputArgs {
+  protected registryIdentity(): { registryId: pulumi.Output<string> } {
     return { registryId: this.repositories.get(this.imageNames[0])!.registryId };
   }
 }

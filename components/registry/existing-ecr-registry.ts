@@ -76,8 +76,8 @@ export class ExistingEcrRegistry extends EcrRegistryBase {
     return repository.repositoryUrl;
   }
 
-  protected tokenArgs(): aws.ecr.GetAuthorizationTokenOutputArgs {
-    return { registryId: this.registryId, region: this.region };
+  protected registryIdentity(): { registryId: pulumi.Output<string>; region?: pulumi.Output<string> } {
+    return { registryId: pulumi.output(this.registryId), region: this.region === undefined ? undefined : pulumi.output(this.region) };
   }
 }
 

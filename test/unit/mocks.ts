@@ -23,7 +23,19 @@ export function fakeEcrHost(registryId: string): string {
   return `${registryId}.dkr.registry.example.test`;
 }
 
+/** What the mocked registry serves: reference -> digest. Unlisted references get a digest derived from their name. */
+export const REGISTRY_DIGESTS = new Map<string, string>();
+
+/** Lookups made through the mocked registry data source, in order (tests assert what was resolved). */
+export const REGISTRY_LOOKUPS: string[] = [];
+
 const CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>> = {
+  "docker:index/getRegistryImage:getRegistryImage": (inputs) => {
+    const name = String(inputs.name);
+    REGISTRY_LOOKUPS.push(name);
+    const digest = REGISTRY_DIGESTS.get(name) ?? `sha256:${crypto.createHash("sha256").update(name).digest("hex")}`;
+    return { name, sha256Digest: digest, insecureSkipVerify: inputs.insecureSkipVerify ?? false, id: name };
+  },
   "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/test`, userId: "AIDTEST", id: ACCOUNT_ID }),
   "aws:index/getRegion:getRegion": () => ({ name: REGION, region: REGION, id: REGION }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "example.test", id: "aws" }),

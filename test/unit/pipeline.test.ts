@@ -3,8 +3,11 @@
  * parenting, names, validation before creation, and quiet (deterministic) inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { GoldenImagePipeline, GoldenImagePipelineArgs, HardenedImage, HARDENED_IMAGE_DEFAULTS, InvalidArgumentsError, ImageSpec } from "../../components";
-import { descendantsOf, MockRecorder, settle, setupMocks, valueOf } from "./mocks";
+import { GoldenImagePipeline, GoldenImagePipelineArgs, HardenedImage, HARDENED_IMAGE_DEFAULTS, InvalidArgumentsError, ImageSpec, Registry } from "../../components";
+import { descendantsOf, MockRecorder, REGISTRY_DIGESTS, REGISTRY_LOOKUPS, settle, setupMocks, valueOf } from "./mocks";
+import { renderDockerfile } from "../../components/render/dockerfile";
+import { pinSpec } from "../../cli/steps";
+import { RegistryClient } from "../../cli/registry-client";
 
 const DIGEST = `sha256:${"1".repeat(64)}`;
 const GCC = `library/gcc:12-bookworm@sha256:${"2".repeat(64)}`;
@@ -119,17 +122,16 @@ describe("GoldenImagePipeline validation", () => {
 
   it("uses an existing registry instead of creating one", async () => {
     const mocks = setupMocks();
-    const existing = {
-      kind: "test",
+    const existing: Registry = {
+      kind: "oci",
       imageNames: ["hello-static"],
       repositoryUrl: (image: string) => pulumi.output(`registry.example.internal/${image}`),
-      pushCredentials: () => ({ address: pulumi.output("registry.example.internal"), username: pulumi.output("u"), password: pulumi.secret("p") }),
-      grantPull: () => {
+      auth: () => ({ kind: "basic", address: pulumi.output("registry.example.internal"), username: pulumi.output("u"), password: pulumi.secret("p") }),
+      grant: () => {
         throw new Error("not used");
       },
-      grantPush: () => {
-        throw new Error("not used");
-      },
+      cacheRef: () => undefined,
+      tagRules: { immutable: true, mutableTags: [] },
     };
     const p = new GoldenImagePipeline("ext", { registry: { type: "existing", registry: existing }, images: [spec("hello-static")], policy: ARGS.policy });
     const refs = await valueOf(p.refs);
@@ -148,7 +150,8 @@ describe("HardenedImage", () => {
     await settle();
     const build = mocks.byName("d-hello-static-build").inputs;
     expect(build.tags[0]).toMatch(new RegExp(`:${HARDENED_IMAGE_DEFAULTS.tagPrefix}[a-f0-9]{16}$`));
-    expect(build.cacheFrom[0].registry.ref).toMatch(new RegExp(`:${HARDENED_IMAGE_DEFAULTS.cacheTag}$`));
+    expect(HARDENED_IMAGE_DEFAULTS.cache).toBe(true);
+    expect(build.cacheFrom[0].registry.ref).toMatch(/:buildcache$/);
     expect(build.buildOnPreview).toBe(HARDENED_IMAGE_DEFAULTS.buildOnPreview);
     expect(build.context.location).toBe("images/hello");
   });
@@ -184,12 +187,14 @@ describe("HardenedImage", () => {
   });
 
   it("passes push credentials with a secret password", async () => {
-    setupMocks();
+    const mocks = setupMocks();
     const p = new GoldenImagePipeline("s", { ...ARGS, images: [spec("hello-static")] });
-    const creds = p.registry.pushCredentials();
-    expect(await pulumi.isSecret(creds.password)).toBe(true);
     await valueOf(p.refs);
     await settle();
+    const build = mocks.byName("s-hello-static-build").inputs;
+    // The login reaches the provider as a secret (Pulumi's secret signature wraps the whole list).
+    expect(build.registries[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
+    expect(build.registries.value).toEqual([{ address: "123456789012.dkr.registry.example.test", username: "AWS", password: "mock-password" }]);
     expect(p.images["hello-static"]).toBeInstanceOf(HardenedImage);
   });
 });
@@ -213,5 +218,63 @@ describe("validation errors reach the Pulumi CLI as a report, not a stack trace"
       expect(pulumi.RunError.isInstance(e)).toBe(true);
       expect((e as Error).message).toContain("user: runs as root (value: 0)");
     }
+  });
+});
+
+describe("base pinning at preview (tag-only bases, dev)", () => {
+  const DEV = { environment: "dev" as const, mirror: "mirror.example.internal/hub", allowTagOnlyBases: true, sourceDateEpoch: 1763856000 };
+  const tagOnly: ImageSpec = { ...spec("hello-static"), base: "distroless/static-debian12:nonroot", builders: [{ ...spec("x").builders![0], image: "library/gcc:12-bookworm" }] };
+  const BASE = "mirror.example.internal/hub/distroless/static-debian12:nonroot";
+  const BUILDER = "mirror.example.internal/hub/library/gcc:12-bookworm";
+
+  async function preview(): Promise<{ dockerfile: string; tag: string }> {
+    const mocks = setupMocks();
+    const p = new GoldenImagePipeline("pin", { registry: { type: "ecr" }, images: [tagOnly], policy: DEV });
+    const dockerfile = (await valueOf(p.dockerfiles))["hello-static"];
+    await settle();
+    return { dockerfile, tag: mocks.byName("pin-hello-static-build").inputs.tags[0] };
+  }
+
+  afterEach(() => {
+    REGISTRY_DIGESTS.clear();
+    REGISTRY_LOOKUPS.length = 0;
+  });
+
+  it("GIVEN tag-only bases THEN each is looked up once through the mirror and the Dockerfile is pinned to what it serves", async () => {
+    REGISTRY_DIGESTS.set(BASE, `sha256:${"a".repeat(64)}`);
+    REGISTRY_DIGESTS.set(BUILDER, `sha256:${"b".repeat(64)}`);
+    const { dockerfile } = await preview();
+    expect([...REGISTRY_LOOKUPS].sort()).toEqual([BASE, BUILDER]);
+    expect(dockerfile).toContain(`FROM ${BUILDER}@sha256:${"b".repeat(64)} AS build`);
+    expect(dockerfile).toContain(`FROM ${BASE}@sha256:${"a".repeat(64)} AS runtime`);
+    expect(dockerfile).toContain(`org.opencontainers.image.base.digest="sha256:${"a".repeat(64)}"`);
+  });
+
+  it("GIVEN the base moved in the registry THEN the preview shows a digest diff and a new content tag, and nothing else changes", async () => {
+    REGISTRY_DIGESTS.set(BASE, `sha256:${"a".repeat(64)}`);
+    const before = await preview();
+    REGISTRY_DIGESTS.set(BASE, `sha256:${"c".repeat(64)}`);
+    const after = await preview();
+    expect(after.tag).not.toBe(before.tag);
+    const changed = after.dockerfile.split("\n").filter((line, i) => line !== before.dockerfile.split("\n")[i]);
+    expect(changed).toEqual([`FROM ${BASE}@sha256:${"c".repeat(64)} AS runtime`, `LABEL org.opencontainers.image.base.digest="sha256:${"c".repeat(64)}" \\`]);
+  });
+
+  it("GIVEN every base pinned (prod) THEN nothing is looked up", async () => {
+    setupMocks();
+    const p = new GoldenImagePipeline("prodpin", ARGS);
+    await valueOf(p.refs);
+    await settle();
+    expect(REGISTRY_LOOKUPS).toEqual([]);
+  });
+
+  it("renders the same Dockerfile as the local executor's pin and render steps for the same digests", async () => {
+    REGISTRY_DIGESTS.set(BASE, `sha256:${"a".repeat(64)}`);
+    REGISTRY_DIGESTS.set(BUILDER, `sha256:${"b".repeat(64)}`);
+    const { dockerfile } = await preview();
+    // The local pin step asks a registry client; this one serves the same table.
+    const client = { digestOf: async (p: string, ref: string) => REGISTRY_DIGESTS.get(`mirror.example.internal/${p}:${ref}`) } as unknown as RegistryClient;
+    const pinned = await pinSpec(tagOnly, DEV, () => client);
+    expect(renderDockerfile(pinned.spec, pinned.policy)).toBe(dockerfile);
   });
 });

@@ -7,8 +7,9 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { InvalidArgumentsError } from "../../components";
-import { configValuesFromStackFile, parseStackConfig } from "../../stacks/config";
+import { InvalidArgumentsError, Registry, RegistryAuth } from "../../components";
+import { registerRegistryBackend } from "../../components/registry/backends";
+import { CONFIG_KEYS, configValuesFromStackFile, parseStackConfig } from "../../stacks/config";
 import { createStack } from "../../stacks/program";
 import { MockRecorder, settle, setupMocks, valueOf } from "./mocks";
 
@@ -157,5 +158,83 @@ describe("determinism", () => {
     const after = await tags();
     expect(after).toHaveLength(before.length);
     after.forEach((t: string, i: number) => expect(t).not.toBe(before[i]));
+  });
+});
+
+describe("a registry backend added without touching the pipeline or the stack program", () => {
+  /** A small OCI registry with a basic login: what a Harbor or an on-prem registry backend looks like. */
+  class TestOciRegistry extends pulumi.ComponentResource implements Registry {
+    public readonly kind = "oci" as const;
+    public readonly tagRules = { immutable: true, mutableTags: ["sha256-*"] };
+    constructor(
+      name: string,
+      private readonly host: string,
+      public readonly imageNames: readonly string[],
+      opts?: pulumi.ComponentResourceOptions,
+    ) {
+      super("test:registry:Oci", name, {}, opts);
+      this.registerOutputs({});
+    }
+    repositoryUrl(image: string) {
+      return pulumi.output(`${this.host}/${image}`);
+    }
+    auth(): RegistryAuth {
+      return { kind: "basic", address: pulumi.output(this.host), username: pulumi.output("robot$ci"), password: pulumi.secret("s3cret") };
+    }
+    grant(): never {
+      throw new Error("not used");
+    }
+    cacheRef() {
+      return undefined;
+    }
+  }
+
+  beforeAll(() => {
+    registerRegistryBackend("test-oci", {
+      validate: (args) =>
+        typeof args.host === "string" ? [] : [{ path: "host", value: args.host, problem: "is required", fix: "give the registry host, e.g. registry.example.internal" }],
+      create: (name, args, images, opts) => new TestOciRegistry(name, args.host as string, images, opts),
+    });
+  });
+
+  it("GIVEN registry.type test-oci in the stack config THEN the program pushes there with its basic login and creates no ECR", async () => {
+    const mocks = await runStack({ ...stackFile("dev"), registry: { type: "test-oci", host: "registry.example.internal" } });
+    expect(mocks.ofType("aws:ecr/repository:Repository")).toEqual([]);
+    expect(mocks.ofType("test:registry:Oci").map((r) => r.name)).toEqual(["golden-dev-registry"]);
+    const build = mocks.byName("golden-dev-hello-static-build").inputs;
+    expect(build.tags[0]).toMatch(/^registry\.example\.internal\/hello-static:v[a-f0-9]{16}$/);
+    expect(build.registries.value).toEqual([{ address: "registry.example.internal", username: "robot$ci", password: "s3cret" }]);
+    expect(build.cacheFrom).toBeUndefined();
+  });
+
+  it("GIVEN the backend's own arguments are wrong THEN the report names them under the config key", () => {
+    expect(() => parseStackConfig({ ...stackFile("dev"), registry: { type: "test-oci" } })).toThrow(
+      "golden-images:registry.host: is required (value: not set). Fix: give the registry host, e.g. registry.example.internal",
+    );
+    setupMocks("golden-images", "test");
+    useConfig({ ...stackFile("dev"), registry: { type: "test-oci" } });
+    expect(() => createStack()).toThrow('registry.host: is required (value: not set). Fix: give the registry host, e.g. registry.example.internal');
+  });
+
+  it("GIVEN an unregistered type THEN the config report lists the registered ones", () => {
+    expect(() => parseStackConfig({ ...stackFile("dev"), registry: { type: "quay" } })).toThrow(
+      'golden-images:registry.type: is not a registry type (value: "quay"). Fix: use one of: "ecr", "test-oci"',
+    );
+  });
+});
+
+describe("Pulumi.yaml declares exactly the keys the config parser reads", () => {
+  const declared = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).config as Record<string, { type: string; items?: unknown; default?: unknown }>;
+
+  it("the same keys, both ways", () => {
+    expect(Object.keys(declared).sort()).toEqual(CONFIG_KEYS.map((k) => `golden-images:${k}`).sort());
+  });
+
+  it("arrays declare their items; the optional keys carry a default (Pulumi requires every key without one)", () => {
+    for (const [key, decl] of Object.entries(declared)) {
+      if (decl.type === "array") expect({ key, items: decl.items }).toEqual({ key, items: expect.anything() });
+    }
+    const required = Object.entries(declared).filter(([, d]) => d.default === undefined).map(([k]) => k).sort();
+    expect(required).toEqual(["golden-images:environment", "golden-images:images", "golden-images:mirror", "golden-images:registry"]);
   });
 });

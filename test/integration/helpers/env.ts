@@ -42,6 +42,12 @@ export function testEnv(): TestEnv {
     for (const m of out.stdout.matchAll(/^export ([A-Z_]+)=("?)(.*)\2$/gm)) {
       vars[m[1]] = m[3].replace(/^'(.*)'$/, "$1");
     }
+    // The steps the tests run (buildctl) find the daemon through these.
+    for (const key of ["BUILDKIT_HOST", "GOLDEN_BUILDCTL"]) {
+      if (process.env[key] === undefined && vars[key] !== undefined) {
+        process.env[key] = vars[key];
+      }
+    }
   }
   const registry = vars.GOLDEN_REGISTRY;
   const passwordFile = vars.GOLDEN_REGISTRY_PASSWORD_FILE;

@@ -1,0 +1,189 @@
+/**
+ * `golden step pin|render|verify`: the plan's own steps (components/plan), run by any executor
+ * (the local one, the rendered script, a CodeBuild job). Each reads its inputs from files,
+ * writes its result to a file, and ends with one line naming the problem and the fix on
+ * failure. Registry logins come from the Docker config ($DOCKER_CONFIG), never from arguments.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { contentTag } from "../components/image/context-hash";
+import { PinInput } from "../components/plan/planner";
+import { renderDockerfile } from "../components/render/dockerfile";
+import { formatIssue, ValidationError } from "../components/render/issues";
+import { lintDockerfile } from "../components/render/lint";
+import { applyPins, baseReferences } from "../components/render/pin";
+import { resolveImage } from "../components/render/resolve";
+import { parseReference } from "../components/spec/reference";
+import { EnvironmentPolicy, ImageSpec } from "../components/spec/types";
+import { registryAuthFor } from "./docker-config";
+import { isLoopbackHost, RegistryClient } from "./registry-client";
+
+/** A step's failure: the message names the problem and the fix. Exit code 1 (2 for bad input). */
+export class StepFailure extends Error {
+  constructor(
+    message: string,
+    public readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export async function runStepCommand(argv: readonly string[]): Promise<number> {
+  const [kind, ...rest] = argv;
+  switch (kind) {
+    case "pin":
+      await pinStep(rest);
+      return 0;
+    case "render":
+      renderStep(rest);
+      return 0;
+    case "verify":
+      await verifyStep(rest);
+      return 0;
+    default:
+      throw new StepFailure(`unknown step "${kind ?? ""}". Fix: use pin, render or verify (the plan's golden steps)`, 2);
+  }
+}
+
+function options<T extends Record<string, { type: "string" | "boolean" }>>(argv: readonly string[], spec: T, required: readonly (keyof T & string)[]) {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options: spec, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    throw new StepFailure(`${(e as Error).message}. Fix: see \`golden --help\``, 2);
+  }
+  const missing = required.filter((k) => values[k] === undefined);
+  if (missing.length > 0) {
+    throw new StepFailure(`missing ${missing.map((m) => `--${m}`).join(", ")}. Fix: the plan passes them; run the step from a rendered plan`, 2);
+  }
+  return values as { [K in keyof T]: T[K]["type"] extends "boolean" ? boolean | undefined : string };
+}
+
+function readJson<T>(file: string, what: string): T {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch (e) {
+    throw new StepFailure(`cannot read ${what} ${file} (${(e as Error).message.split("\n")[0]}). Fix: run the steps it needs first`, 2);
+  }
+}
+
+function writeResult(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.tmp`, content);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/** A client for `host`, plain HTTP only where allowed and only to loopback. */
+function clientFor(host: string, insecure: boolean): RegistryClient {
+  if (insecure && !isLoopbackHost(host)) {
+    throw new StepFailure(`--insecure (plain HTTP) is only allowed for a loopback registry, not ${host}. Fix: use TLS for ${host}`, 2);
+  }
+  return new RegistryClient(host, registryAuthFor(host), { plainHttp: insecure });
+}
+
+/**
+ * Pins every base and builder reference to the digest its registry serves (components/render/pin.ts
+ * lists them, as for `pulumi up`). A reference that already has a digest must be served at exactly
+ * that digest (fail closed on a stale pin).
+ */
+export async function pinSpec(spec: ImageSpec, policy: EnvironmentPolicy, clients: (host: string) => RegistryClient): Promise<{ spec: ImageSpec; policy: EnvironmentPolicy }> {
+  const digests: Record<string, string> = {};
+  for (const { property, ref } of baseReferences(spec, policy.mirror)) {
+    const parsed = parseReference(ref);
+    if (parsed.host === undefined) {
+      throw new StepFailure(`${property} "${ref}" names no registry. Fix: give a mirror (--mirror HOST/PREFIX) or a reference with a host`);
+    }
+    const digest = await clients(parsed.host).digestOf(parsed.path, parsed.digest ?? parsed.tag ?? "latest");
+    if (digest === undefined) {
+      throw new StepFailure(`${property} "${ref}" is not in the registry. Fix: run \`bash scripts/bases.sh\` to build the offline bases, or push that base there`);
+    }
+    if (parsed.digest !== undefined && parsed.digest !== digest) {
+      throw new StepFailure(`${property} "${ref}" is served at ${digest}, not at the pinned digest. Fix: update the pin`);
+    }
+    digests[property] = digest;
+  }
+  return applyPins(spec, policy, digests);
+}
+
+async function pinStep(argv: readonly string[]): Promise<void> {
+  const o = options(argv, { spec: { type: "string" }, mirror: { type: "string" }, insecure: { type: "boolean" }, output: { type: "string" } }, ["spec", "mirror", "output"]);
+  const input = readJson<PinInput>(o.spec, "the spec file");
+  const clients = new Map<string, RegistryClient>();
+  const client = (host: string) => {
+    if (!clients.has(host)) {
+      clients.set(host, clientFor(host, o.insecure === true));
+    }
+    return clients.get(host) as RegistryClient;
+  };
+  // Every reference is pinned from here on, so the rest of the plan runs under digests-required rules.
+  const pinned = await pinSpec(input.spec, { ...input.policy, mirror: o.mirror }, client);
+  writeResult(o.output, `${JSON.stringify(pinned satisfies PinInput, null, 2)}\n`);
+}
+
+function renderStep(argv: readonly string[]): void {
+  const o = options(
+    argv,
+    { spec: { type: "string" }, context: { type: "string" }, "tag-prefix": { type: "string" }, "output-dir": { type: "string" } },
+    ["spec", "context", "tag-prefix", "output-dir"],
+  );
+  const input = readJson<PinInput>(o.spec, "the pinned spec");
+  let dockerfile: string;
+  try {
+    dockerfile = renderDockerfile(input.spec, input.policy);
+  } catch (e) {
+    if (e instanceof ValidationError) {
+      throw new StepFailure(`${e.issues.map(formatIssue).join("; ")}. Fix: correct the spec`, 2);
+    }
+    throw e;
+  }
+  const resolved = resolveImage(input.spec, input.policy);
+  const lint = lintDockerfile(dockerfile, { requireDigest: true, shellless: !resolved.runtimeHasShell });
+  if (lint.length > 0) {
+    throw new StepFailure(`the rendered Dockerfile fails the lint: ${lint.map(formatIssue).join("; ")}`);
+  }
+  if (!fs.existsSync(o.context) || !fs.statSync(o.context).isDirectory()) {
+    throw new StepFailure(`build context ${o.context} is not a directory. Fix: set the spec's context to a directory of the project`, 2);
+  }
+  let tag: string;
+  try {
+    // The plan runs steps from the project directory: the context must stay inside it.
+    tag = contentTag(dockerfile, o.context, o["tag-prefix"], {
+      platforms: resolved.platforms,
+      buildArgs: { SOURCE_DATE_EPOCH: String(resolved.sourceDateEpoch) },
+      baseDirectory: process.cwd(),
+    });
+  } catch (e) {
+    if (e instanceof ValidationError) {
+      throw new StepFailure(`${e.issues.map(formatIssue).join("; ")}`, 2);
+    }
+    throw e;
+  }
+  writeResult(path.join(o["output-dir"], "Dockerfile"), dockerfile);
+  writeResult(path.join(o["output-dir"], "tag"), `${tag}\n`);
+}
+
+async function verifyStep(argv: readonly string[]): Promise<void> {
+  const o = options(
+    argv,
+    { ref: { type: "string" }, "digest-file": { type: "string" }, metadata: { type: "string" }, insecure: { type: "boolean" }, output: { type: "string" } },
+    ["ref", "digest-file", "metadata", "output"],
+  );
+  const ref = parseReference(o.ref);
+  if (ref.host === undefined || ref.tag === undefined) {
+    throw new StepFailure(`--ref ${o.ref} is not host/path:tag. Fix: the plan passes the pushed tag`, 2);
+  }
+  const pushed = fs.existsSync(o["digest-file"]) ? fs.readFileSync(o["digest-file"], "utf8").trim() : "";
+  const built = readJson<Record<string, unknown>>(o.metadata, "the build metadata")["containerimage.digest"];
+  if (!/^sha256:[a-f0-9]{64}$/.test(pushed)) {
+    throw new StepFailure(`the push wrote no digest to ${o["digest-file"]}. Fix: rerun the push step`);
+  }
+  if (built !== pushed) {
+    throw new StepFailure(`the push stored ${pushed}, but the build made ${String(built)}: the registry changed the image. Fix: push with digests preserved`);
+  }
+  const served = await clientFor(ref.host, o.insecure === true).digestOf(ref.path, ref.tag);
+  if (served !== pushed) {
+    throw new StepFailure(`the registry serves ${o.ref} at ${served ?? "nothing"}, not at the pushed ${pushed}. Fix: check that nothing else writes this tag (tags must be immutable)`);
+  }
+  writeResult(o.output, `${ref.host}/${ref.path}@${pushed}\n`);
+}

@@ -1,0 +1,64 @@
+/**
+ * Renders a plan as one POSIX shell script: the form a CodeBuild buildspec or a Kubernetes Job
+ * runs. Every step is a real command; a failing step stops the script (set -e), so nothing
+ * after a failed gate runs and a failed image is never pushed or verified.
+ */
+import { assertPlan } from "./check";
+import { TOOLS } from "./tools";
+import { Plan, RESULT_REF, Step, TOOL_NAMES } from "./types";
+
+export function renderPlanScript(plan: Plan): string {
+  assertPlan(plan);
+  const outputs = new Map(plan.steps.map((s) => [s.id, s.outputs]));
+  const lines = [
+    "#!/bin/sh",
+    `# Rendered by pulumi-golden-image from a pipeline plan (${plan.steps.length} steps). Do not edit: change the specs instead.`,
+    "# Runs in the project directory. Tools resolve through these variables (defaults: on PATH).",
+    "set -eu",
+    ...TOOL_NAMES.map((t) => `: "\${${TOOLS[t].env}:=${TOOLS[t].command}}"`),
+  ];
+  for (const step of plan.steps) {
+    lines.push("", `# ${step.id}: ${step.description}`, `echo ${shellQuote(`== ${step.id}`)} >&2`);
+    const dirs = new Set([...Object.keys(step.files), ...Object.values(step.outputs)].map(dirOf).filter((d) => d !== "."));
+    if (dirs.size > 0) {
+      lines.push(`mkdir -p ${[...dirs].sort().map(shellQuote).join(" ")}`);
+    }
+    for (const [file, content] of Object.entries(step.files).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      lines.push(`printf '%s' ${shellQuote(content)} > ${shellQuote(file)}`);
+    }
+    lines.push(`$${TOOLS[step.run.tool].env} ${step.run.args.map((a) => scriptWord(a, step, outputs)).join(" ")}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** One argument as a shell word: literal text single-quoted, results read with `$(cat FILE)`. */
+function scriptWord(arg: string, step: Step, outputs: Map<string, Readonly<Record<string, string>>>): string {
+  const parts: string[] = [];
+  let last = 0;
+  for (const m of arg.matchAll(RESULT_REF)) {
+    const index = m.index ?? 0;
+    if (index > last) {
+      parts.push(shellQuote(arg.slice(last, index)));
+    }
+    const file = outputs.get(m[1])?.[m[2]];
+    if (file === undefined) {
+      throw new Error(`step ${step.id}: no output ${m[2]} of ${m[1]}`);
+    }
+    parts.push(`"$(cat ${shellQuote(file)})"`);
+    last = index + m[0].length;
+  }
+  if (last < arg.length || parts.length === 0) {
+    parts.push(shellQuote(arg.slice(last)));
+  }
+  return parts.join("");
+}
+
+function dirOf(file: string): string {
+  const i = file.lastIndexOf("/");
+  return i <= 0 ? "." : file.slice(0, i);
+}
+
+/** A shell word that stands for exactly `word`: bare when it is plain, else single-quoted. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}

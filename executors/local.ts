@@ -1,0 +1,183 @@
+/**
+ * The local executor: the golden-image plan on this machine, with BuildKit (buildkitd) and a
+ * local OCI registry. It plans every image, runs the plan, and reports an image done only
+ * when its verify step proved the registry serves the digest that was built and pushed.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { imageWorkDir, PinInput, planImages } from "../components/plan/planner";
+import { Plan, Step } from "../components/plan/types";
+import { throwIfIssues } from "../components/render/issues";
+import { validateImages } from "../components/render/validate";
+import { EnvironmentPolicy, ImageSpec } from "../components/spec/types";
+import { writeDockerConfig } from "../cli/docker-config";
+import { isLoopbackHost, RegistryAuth, RegistryClient } from "../cli/registry-client";
+import { run, runPlan, StepEvent, StepOutcome, toolCommand } from "./plan-runner";
+
+export interface LocalRunOptions {
+  readonly images: readonly ImageSpec[];
+  readonly policy: EnvironmentPolicy;
+  /** host:port of the registry images are pushed to. */
+  readonly registry: string;
+  readonly auth?: RegistryAuth;
+  /** Registry prefix that serves the bases (replaces the stack's mirror). */
+  readonly mirror: string;
+  /** Repository prefix below the registry: empty, or ending in "/". @default "golden/" */
+  readonly repositoryPrefix?: string;
+  /** Directory that specs' contexts are relative to, and where `.golden/` is written. */
+  readonly projectDir: string;
+  /** Release prefix of the content tag. @default "v" */
+  readonly tagPrefix?: string;
+  readonly onEvent?: (event: StepEvent) => void;
+  /** Environment of the steps. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface ImageResult {
+  readonly image: string;
+  readonly flavor: string;
+  readonly ref: string;
+  readonly taggedRef: string;
+  readonly digest: string;
+  readonly sizeBytes: number;
+  readonly user: string;
+  readonly buildSeconds: number;
+  readonly baseDigest?: string;
+  readonly dockerfile: string;
+}
+
+export interface ImageFailure {
+  readonly image: string;
+  readonly step: string;
+  readonly message: string;
+  readonly log?: string;
+}
+
+/** Some image failed a step. `completed` lists what was pushed and verified all the same. */
+export class StepError extends Error {
+  public readonly image: string;
+  public readonly step: string;
+  constructor(
+    public readonly failures: readonly ImageFailure[],
+    public readonly completed: readonly ImageResult[],
+  ) {
+    super(failures.map((f) => `${f.image}: step ${f.step} failed: ${f.message}`).join("\n"));
+    this.image = failures[0].image;
+    this.step = failures[0].step;
+  }
+}
+
+/** The machine is not ready: a daemon or the CLI build is missing. Exit code 2, like bad input. */
+export class SetupError extends Error {}
+
+export const LOCAL_DEFAULTS = { repositoryPrefix: "golden/", tagPrefix: "v" } as const;
+
+/** The plan the local executor runs (and the script renderer renders) for these images. */
+export function localPlan(options: Pick<LocalRunOptions, "images" | "policy" | "registry" | "mirror" | "repositoryPrefix" | "tagPrefix">): Plan {
+  const prefix = options.repositoryPrefix ?? LOCAL_DEFAULTS.repositoryPrefix;
+  const insecure = isLoopbackHost(options.registry);
+  return planImages(options.images, options.policy, (spec) => ({
+    repository: `${options.registry}/${prefix}${spec.name}`,
+    mirror: options.mirror,
+    insecure,
+    tagPrefix: options.tagPrefix ?? LOCAL_DEFAULTS.tagPrefix,
+  }));
+}
+
+/** Fails with the problem and the fix when BuildKit does not answer. */
+export async function checkBuildKit(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const [cmd, ...pre] = toolCommand("buildctl", env);
+  const r = await run(cmd, [...pre, "debug", "workers"], { env, timeoutMs: 20000 });
+  if (r.code !== 0) {
+    const why = r.output.trim().split("\n").pop() ?? "no answer";
+    throw new SetupError(
+      `the BuildKit daemon does not answer at ${env.BUILDKIT_HOST ?? "its default address"} (${why}). Fix: start it with \`bash scripts/services.sh start\` and \`eval "$(bash scripts/services.sh env)"\``,
+    );
+  }
+}
+
+/** Validates every spec, then runs the plan. Throws ValidationError (nothing run) or StepError. */
+export async function runLocalPipeline(options: LocalRunOptions): Promise<ImageResult[]> {
+  throwIfIssues("Invalid golden image spec", validateImages(options.images, options.policy, "images", "policy"));
+  const baseEnv = options.env ?? process.env;
+  const client = new RegistryClient(options.registry, options.auth);
+  await checkBuildKit(baseEnv);
+  await client.ping();
+
+  const plan = localPlan(options);
+  // Logins go to the steps through a private Docker config, never through their arguments.
+  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), "golden-auth-"));
+  let outcomes: StepOutcome[];
+  try {
+    const env: NodeJS.ProcessEnv = { ...baseEnv };
+    if (options.auth !== undefined) {
+      writeDockerConfig(configDir, options.registry, options.auth);
+      env.DOCKER_CONFIG = configDir;
+      env.REGISTRY_AUTH_FILE = path.join(configDir, "config.json");
+    }
+    outcomes = await runPlan(plan, { cwd: options.projectDir, env, tools: { golden: goldenCommand(baseEnv) }, onEvent: options.onEvent });
+  } finally {
+    fs.rmSync(configDir, { recursive: true, force: true });
+  }
+
+  const results: ImageResult[] = [];
+  const failures: ImageFailure[] = [];
+  for (const spec of options.images) {
+    const mine = outcomes.filter((o) => o.step.image === spec.name);
+    const failed = mine.find((o) => o.state === "failed");
+    if (failed !== undefined) {
+      failures.push({ image: spec.name, step: failed.step.kind, message: failed.message ?? "failed", log: failed.log });
+      continue;
+    }
+    results.push(await imageResult(spec, mine, options, client));
+  }
+  if (failures.length > 0) {
+    throw new StepError(failures, results);
+  }
+  return results;
+}
+
+async function imageResult(spec: ImageSpec, outcomes: readonly StepOutcome[], options: LocalRunOptions, client: RegistryClient): Promise<ImageResult> {
+  const file = (kind: string, output: string) => {
+    const step = outcomes.find((o) => o.step.kind === kind)?.step as Step;
+    return fs.readFileSync(path.join(options.projectDir, step.outputs[output]), "utf8");
+  };
+  const ref = file("verify", "ref").trim();
+  const digest = ref.slice(ref.indexOf("@") + 1);
+  const repository = ref.slice(0, ref.indexOf("@"));
+  const repoPath = repository.slice(options.registry.length + 1);
+  const pinned = JSON.parse(file("pin", "pinned")) as PinInput;
+  const config = await client.imageConfig(repoPath, digest);
+  return {
+    image: spec.name,
+    flavor: spec.flavor,
+    ref,
+    taggedRef: `${repository}:${file("render", "tag").trim()}`,
+    digest,
+    sizeBytes: await client.imageSize(repoPath, digest),
+    user: config.User ?? "",
+    buildSeconds: outcomes.reduce((s, o) => s + o.seconds, 0),
+    baseDigest: pinned.spec.base?.split("@")[1],
+    dockerfile: file("render", "dockerfile"),
+  };
+}
+
+/** This package's own CLI, run by the same Node: `GOLDEN_CLI` when set, else dist/cli/golden.js. */
+export function goldenCommand(env: NodeJS.ProcessEnv = process.env): readonly string[] {
+  const given = env.GOLDEN_CLI?.trim();
+  if (given !== undefined && given !== "") {
+    return given.split(/\s+/);
+  }
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) {
+    dir = path.dirname(dir);
+  }
+  const bin = path.join(dir, "dist", "cli", "golden.js");
+  if (!fs.existsSync(bin)) {
+    throw new SetupError(`the golden CLI is not built (${bin} is missing). Fix: run \`npm run build\``);
+  }
+  return [process.execPath, bin];
+}
+
+export { imageWorkDir };
