@@ -182,7 +182,8 @@ function loadConfig(projectDir: string, stack: string): StackConfig {
   } catch (e) {
     throw new UsageError(`${path.basename(file)} is not valid YAML (${(e as Error).message.split("\n")[0]}). Fix: correct the YAML`);
   }
-  return parseStackConfig(configValuesFromStackFile(doc));
+  // Contexts are checked on disk here too: a missing or escaping context fails before any build.
+  return parseStackConfig(configValuesFromStackFile(doc), { projectDir });
 }
 
 function stackNames(dir: string): string[] {

@@ -1,11 +1,11 @@
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { HardenedImage, HardenedImageArgs } from "./image/hardened-image";
+import { z } from "zod";
+import { baseDirectoryIssues, HardenedImage, HardenedImageArgs } from "./image/hardened-image";
+import { structuralIssues } from "./render/schema";
 import { registryBackend, registryTypes } from "./registry/backends";
 import { EcrRegistryArgs } from "./registry/ecr-registry";
 import { Registry } from "./registry/registry";
-import { throwInvalid } from "./errors";
-import { ValidationIssue } from "./render/issues";
+import { throwIfIssues, ValidationIssue } from "./render/issues";
 import { validateImages } from "./render/validate";
 import { EnvironmentPolicy, ImageSpec } from "./spec/types";
 
@@ -28,21 +28,24 @@ export interface GoldenImagePipelineArgs {
   readonly build?: Pick<HardenedImageArgs, "tagPrefix" | "cache" | "baseDirectory" | "buildOnPreview">;
 }
 
+type BuildSettings = NonNullable<GoldenImagePipelineArgs["build"]>;
+
+/** The build settings' shape, typed against the TypeScript type so the two cannot drift. */
+const buildSettingsSchema = z
+  .strictObject({ tagPrefix: z.string().optional(), cache: z.boolean().optional(), baseDirectory: z.string().optional(), buildOnPreview: z.boolean().optional() })
+  .optional() satisfies z.ZodType<BuildSettings | undefined>;
+
 /** Every problem of the pipeline's args, at once, with property paths from the args root. */
 export function validateGoldenImagePipelineArgs(args: GoldenImagePipelineArgs): ValidationIssue[] {
+  if (args === null || typeof args !== "object") {
+    return [{ path: "args", value: args, problem: "must be an object", fix: "give { registry, images, policy }" }];
+  }
   const issues = validateImages(args.images ?? [], args.policy, "images", "policy");
   if (!Array.isArray(args.images) || args.images.length === 0) {
     issues.push({ path: "images", value: args.images, problem: "no images to build", fix: "list at least one image spec" });
   }
-  const baseDirectory = args.build?.baseDirectory;
-  if (baseDirectory !== undefined && (path.isAbsolute(baseDirectory) || /^[A-Za-z]:[\\/]/.test(baseDirectory))) {
-    issues.push({
-      path: "build.baseDirectory",
-      value: baseDirectory,
-      problem: "is absolute, which differs between machines and makes previews noisy",
-      fix: "give a path relative to the program's directory, e.g. \".\"",
-    });
-  }
+  const build = structuralIssues(buildSettingsSchema, args.build, "build");
+  issues.push(...(build.length > 0 ? build : baseDirectoryIssues(args.build?.baseDirectory, "build.baseDirectory")));
   const registry = args.registry as { type?: unknown } | undefined;
   const backend = registryBackend(registry?.type);
   if (backend === undefined) {
@@ -73,7 +76,7 @@ export class GoldenImagePipeline extends pulumi.ComponentResource {
 
   constructor(name: string, args: GoldenImagePipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("golden-image:index:GoldenImagePipeline", name, {}, opts);
-    throwInvalid(`Invalid GoldenImagePipeline "${name}"`, validateGoldenImagePipelineArgs(args));
+    throwIfIssues(`Invalid GoldenImagePipeline "${name}"`, validateGoldenImagePipelineArgs(args));
 
     const { type, ...rest } = args.registry as { type: string } & Record<string, unknown>;
     this.registry = (registryBackend(type) as NonNullable<ReturnType<typeof registryBackend>>).create(`${name}-registry`, rest, imageNames(args), { parent: this });

@@ -4,8 +4,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { GoldenImagePipeline } from "../components/pipeline";
-import { InvalidArgumentsError } from "../components/errors";
-import { ValidationError } from "../components/render/issues";
 import { CONFIG_NAMESPACE, parseStackConfig, StackConfig } from "./config";
 
 /** Reads every `golden-images:*` key; values set as YAML objects arrive as JSON text. */
@@ -18,14 +16,8 @@ export function readStackConfig(): StackConfig {
     }
     values[short] = decode(raw);
   }
-  try {
-    return parseStackConfig(values);
-  } catch (e) {
-    if (e instanceof ValidationError) {
-      throw new InvalidArgumentsError("Invalid stack configuration", e.issues);
-    }
-    throw e;
-  }
+  // A ValidationError is a Pulumi RunError: the CLI prints the report, not a stack trace.
+  return parseStackConfig(values);
 }
 
 function decode(raw: string): unknown {

@@ -2,12 +2,12 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as dockerBuild from "@pulumi/docker-build";
-import { asRunError } from "../errors";
 import { resolveLogin } from "../registry/login";
 import { Registry } from "../registry/registry";
-import { renderDockerfile } from "../render/dockerfile";
-import { applyPins, baseReferences } from "../render/pin";
-import { resolveImage } from "../render/resolve";
+import { renderResolved } from "../render/dockerfile";
+import { throwIfIssues, ValidationIssue } from "../render/issues";
+import { prepareOrThrow } from "../render/prepare";
+import { baseReferences, pinResolved } from "../render/pin";
 import { parseReference } from "../spec/reference";
 import { EnvironmentPolicy, ImageSpec } from "../spec/types";
 import { contentTag, ContentTagInputs } from "./context-hash";
@@ -63,23 +63,10 @@ export class HardenedImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: HardenedImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("golden-image:image:HardenedImage", name, {}, opts);
-    // Validates and throws one report before any child exists.
-    asRunError(() => renderDockerfile(args.spec, args.policy));
-    const resolved = resolveImage(args.spec, args.policy);
-    // Tag-only bases are pinned to what their registry serves now; pinned ones stay as written.
-    const resolver = args.baseResolver ?? registryImageResolver;
-    const lookups = baseReferences(args.spec, args.policy.mirror).filter((r) => parseReference(r.ref).digest === undefined);
-    const digests = pulumi.all(Object.fromEntries(lookups.map((r) => [r.property, resolver(r.ref, this)]))) as pulumi.Output<Record<string, string>>;
-    const dockerfileOutput = digests.apply((d) => {
-      const pinned = applyPins(args.spec, args.policy, d);
-      return renderDockerfile(pinned.spec, pinned.policy);
-    });
+    // Validates (once: a pipeline's images come prepared) and throws one report before any child exists.
+    const resolved = prepareOrThrow(args.spec, args.policy, `Invalid HardenedImage "${name}"`).image;
     const baseDirectory = args.baseDirectory ?? HARDENED_IMAGE_DEFAULTS.baseDirectory;
-    if (path.isAbsolute(baseDirectory)) {
-      throw new pulumi.RunError(
-        `HardenedImage ${name}: baseDirectory "${baseDirectory}" is absolute, which differs between machines and makes previews noisy. Fix: give a path relative to the program's directory.`,
-      );
-    }
+    throwIfIssues(`Invalid HardenedImage "${name}"`, baseDirectoryIssues(baseDirectory, "baseDirectory"));
     const contextDir = path.posix.join(baseDirectory.split(path.sep).join("/"), resolved.context);
     const buildArgs = { SOURCE_DATE_EPOCH: String(resolved.sourceDateEpoch) };
     const tagPrefix = args.tagPrefix ?? HARDENED_IMAGE_DEFAULTS.tagPrefix;
@@ -87,6 +74,11 @@ export class HardenedImage extends pulumi.ComponentResource {
     // Checked now, before any child exists: the context is a directory inside baseDirectory and
     // within the limits (hashing it also fills the cache the tag below reads).
     contentTag("", contextDir, tagPrefix, tagInputs);
+    // Tag-only bases are pinned to what their registry serves now; pinned ones stay as written.
+    const resolver = args.baseResolver ?? registryImageResolver;
+    const lookups = baseReferences(args.spec, args.policy.mirror).filter((r) => parseReference(r.ref).digest === undefined);
+    const digests = pulumi.all(Object.fromEntries(lookups.map((r) => [r.property, resolver(r.ref, this)]))) as pulumi.Output<Record<string, string>>;
+    const dockerfileOutput = digests.apply((d) => renderResolved(pinResolved(resolved, d)));
     const tag = dockerfileOutput.apply((text) => contentTag(text, contextDir, tagPrefix, tagInputs));
     this.repositoryUrl = args.registry.repositoryUrl(args.spec.name);
     const creds = resolveLogin(args.registry.auth(), this);
@@ -116,4 +108,18 @@ export class HardenedImage extends pulumi.ComponentResource {
     this.dockerfile = dockerfileOutput;
     this.registerOutputs({ ref: this.ref, digest: this.digest, taggedRef: this.taggedRef, dockerfile: this.dockerfile, repositoryUrl: this.repositoryUrl });
   }
+}
+
+/** `baseDirectory` must be a relative path: an absolute one differs between machines and makes previews noisy. */
+export function baseDirectoryIssues(value: unknown, path: string): ValidationIssue[] {
+  if (value === undefined) {
+    return [];
+  }
+  if (typeof value !== "string" || value === "") {
+    return [{ path, value, problem: "must be a relative directory path", fix: 'give a path relative to the program\'s directory, e.g. "."' }];
+  }
+  if (value.startsWith("/") || /^[A-Za-z]:[\\/]/.test(value)) {
+    return [{ path, value, problem: "is absolute, which differs between machines and makes previews noisy", fix: 'give a path relative to the program\'s directory, e.g. "."' }];
+  }
+  return [];
 }

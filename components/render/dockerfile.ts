@@ -4,21 +4,16 @@
  */
 import { EnvironmentPolicy, ImageSpec } from "../spec/types";
 import { repositoryOf } from "../spec/reference";
-import { joinKey, throwIfIssues } from "./issues";
-import { ResolvedBuilder, ResolvedImage, resolveImage } from "./resolve";
-import { RUNTIME_STAGE, validateEnvironmentPolicy, validateImageSpec } from "./validate";
+import { joinKey } from "./issues";
+import { prepareOrThrow } from "./prepare";
+import { ResolvedBuilder, ResolvedImage } from "./resolve";
+import { RUNTIME_STAGE } from "./validate";
 
 export const RENDERER_HEADER = "# Rendered by pulumi-golden-image. Do not edit: change the image spec instead.";
 
-/** Validates, then renders. Throws a ValidationError listing every problem. */
+/** Prepares (validates and resolves), then renders. Throws a ValidationError listing every problem. */
 export function renderDockerfile(spec: ImageSpec, policy: EnvironmentPolicy): string {
-  // `?.` and no String(object): the title must not crash on the very input it reports (null, undefined, ...).
-  const name: unknown = (spec as { name?: unknown } | null | undefined)?.name;
-  throwIfIssues(`Invalid golden image spec "${typeof name === "object" && name !== null ? "?" : String(name)}"`, [
-    ...validateEnvironmentPolicy(policy),
-    ...validateImageSpec(spec, policy),
-  ]);
-  return renderResolved(resolveImage(spec, policy));
+  return renderResolved(prepareOrThrow(spec, policy).image);
 }
 
 /** The OCI labels the runtime stage carries, sorted by key. */

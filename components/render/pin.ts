@@ -6,7 +6,7 @@
 import { CATALOG } from "../spec/catalog";
 import { formatReference, parseReference, resolveThroughMirror } from "../spec/reference";
 import { EnvironmentPolicy, ImageSpec } from "../spec/types";
-import { defaultBase, defaultBuilderImage } from "./resolve";
+import { defaultBase, defaultBuilderImage, ResolvedImage } from "./resolve";
 
 export interface BaseReference {
   /** Spec property that names it: `base` or `builders[0].image`. */
@@ -49,4 +49,26 @@ export function applyPins(spec: ImageSpec, policy: EnvironmentPolicy, digests: R
     ...(spec.builders === undefined ? {} : { builders: spec.builders.map((b, i) => ({ ...b, image: pinned(`builders[${i}].image`, refs.get(`builders[${i}].image`) as string) })) }),
   };
   return { spec: out, policy: { ...policy, allowTagOnlyBases: false } };
+}
+
+/**
+ * A prepared image with its tag-only references pinned to `digests[property]`: the same result
+ * as preparing `applyPins(spec, policy, digests)`, without validating the spec again.
+ */
+export function pinResolved(image: ResolvedImage, digests: Readonly<Record<string, string>>): ResolvedImage {
+  const pinned = (property: string, ref: string): string => {
+    const parsed = parseReference(ref);
+    const digest = parsed.digest ?? digests[property];
+    if (digest === undefined) {
+      throw new Error(`no digest for ${property} "${ref}"`);
+    }
+    return formatReference({ ...parsed, digest });
+  };
+  const base = image.base === undefined ? undefined : pinned("base", image.base);
+  return {
+    ...image,
+    base,
+    baseRef: base === undefined ? undefined : parseReference(base),
+    builders: image.builders.map((b, i) => ({ ...b, image: pinned(`builders[${i}].image`, b.image) })),
+  };
 }

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { FLAVORS, PACKAGE_MANAGERS } from "../spec/catalog";
-import { ENVIRONMENTS, HARDENING_LEVELS, PLATFORMS } from "../spec/types";
+import { BuilderStage, CopySpec, ENVIRONMENTS, EnvironmentPolicy, HARDENING_LEVELS, HealthcheckSpec, ImageSpec, PLATFORMS } from "../spec/types";
 import { joinKey, ValidationIssue } from "./issues";
 
 const stringMap = z.record(z.string(), z.string());
@@ -57,6 +57,22 @@ export const environmentPolicySchema = z.strictObject({
   allowTagOnlyBases: z.boolean().optional(),
   sourceDateEpoch: z.number().optional(),
 });
+
+/**
+ * The schemas are typed against the spec's TypeScript types, so the two cannot drift: each
+ * schema's output must be the type (`satisfies`), and both must have the same keys (a key
+ * added to the type and not to the schema, or the other way round, fails to compile).
+ */
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+export const SCHEMAS_MATCH_TYPES: readonly true[] = [
+  true satisfies SameKeys<ImageSpec, z.infer<typeof imageSpecSchema>>,
+  true satisfies SameKeys<BuilderStage, z.infer<typeof builderStageSchema>>,
+  true satisfies SameKeys<CopySpec, z.infer<typeof copySpec>>,
+  true satisfies SameKeys<HealthcheckSpec, NonNullable<z.infer<typeof imageSpecSchema>["healthcheck"]>>,
+  true satisfies SameKeys<EnvironmentPolicy, z.infer<typeof environmentPolicySchema>>,
+];
+void (imageSpecSchema satisfies z.ZodType<ImageSpec>);
+void (environmentPolicySchema satisfies z.ZodType<EnvironmentPolicy>);
 
 /** Runs a zod schema and turns its issues into ours, each with a path, the value and a fix. */
 export function structuralIssues(schema: z.ZodType, value: unknown, basePath: string): ValidationIssue[] {

@@ -14,6 +14,7 @@ import { renderLines } from "./dockerfile";
 import { joinKey, joinPath, throwIfIssues, ValidationIssue } from "./issues";
 import { defaultBase, defaultBuilderImage, guessPackageManager, resolveImage } from "./resolve";
 import { environmentPolicySchema, imageSpecSchema, structuralIssues } from "./schema";
+import { prepareImage } from "./prepare";
 
 const SECRET_FIX = "never bake secrets into an image: use a BuildKit secret mount (RUN --mount=type=secret) at build time or a secret store at run time";
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -509,7 +510,7 @@ export function validateImages(specs: readonly unknown[], policy: unknown, image
   const seen = new Map<string, number>();
   specs.forEach((spec, i) => {
     const path = joinPath(imagesPath, i);
-    issues.push(...validateImageSpec(spec, policy as EnvironmentPolicy, path));
+    issues.push(...prepareImage(spec, policy, path, policyPath).issues);
     const name = (spec as { name?: unknown } | null | undefined)?.name;
     if (typeof name === "string") {
       if (seen.has(name)) {

@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { GoldenImagePipeline, GoldenImagePipelineArgs, HardenedImage, HARDENED_IMAGE_DEFAULTS, InvalidArgumentsError, ImageSpec, Registry } from "../../components";
 import { descendantsOf, MockRecorder, REGISTRY_DIGESTS, REGISTRY_LOOKUPS, settle, setupMocks, valueOf } from "./mocks";
 import { renderDockerfile } from "../../components/render/dockerfile";
+import { prepareStats } from "../../components/render/prepare";
+import { ValidationError } from "../../components/render/issues";
 import { pinSpec } from "../../cli/steps";
 import { RegistryClient } from "../../cli/registry-client";
 
@@ -276,5 +278,31 @@ describe("base pinning at preview (tag-only bases, dev)", () => {
     const client = { digestOf: async (p: string, ref: string) => REGISTRY_DIGESTS.get(`mirror.example.internal/${p}:${ref}`) } as unknown as RegistryClient;
     const pinned = await pinSpec(tagOnly, DEV, () => client);
     expect(renderDockerfile(pinned.spec, pinned.policy)).toBe(dockerfile);
+  });
+});
+
+describe("one validation path", () => {
+  it("validates each image once on the way to a Dockerfile: the pipeline prepares it, the HardenedImage reuses it", async () => {
+    setupMocks();
+    const images = [spec("once-a"), spec("once-b"), spec("once-c", "scratch")];
+    const before = prepareStats.validations;
+    const p = new GoldenImagePipeline("once", { ...ARGS, images });
+    await valueOf(p.dockerfiles);
+    await settle();
+    expect(prepareStats.validations - before).toBe(images.length);
+  });
+
+  it("throws the one ValidationError class, which Pulumi prints as a report (a RunError)", () => {
+    setupMocks();
+    let error: unknown;
+    try {
+      new GoldenImagePipeline("bad", { ...ARGS, build: { baseDirectory: 42 as unknown as string } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toBeInstanceOf(InvalidArgumentsError);
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    expect((error as ValidationError).issues.map((i) => i.path)).toEqual(["build.baseDirectory"]);
   });
 });
