@@ -33,14 +33,7 @@ export function baseReferences(spec: ImageSpec, mirror: string | undefined): Bas
  * the pinned spec renders: digests required from here on.
  */
 export function applyPins(spec: ImageSpec, policy: EnvironmentPolicy, digests: Readonly<Record<string, string>>): { spec: ImageSpec; policy: EnvironmentPolicy } {
-  const pinned = (property: string, ref: string): string => {
-    const parsed = parseReference(ref);
-    const digest = parsed.digest ?? digests[property];
-    if (digest === undefined) {
-      throw new Error(`no digest for ${property} "${ref}"`);
-    }
-    return formatReference({ ...parsed, digest });
-  };
+  const pinned = (property: string, ref: string): string => pinReference(property, ref, digests);
   const refs = new Map(baseReferences(spec, policy.mirror).map((r) => [r.property, r.ref]));
   const base = refs.get("base");
   const out: ImageSpec = {
@@ -56,14 +49,7 @@ export function applyPins(spec: ImageSpec, policy: EnvironmentPolicy, digests: R
  * as preparing `applyPins(spec, policy, digests)`, without validating the spec again.
  */
 export function pinResolved(image: ResolvedImage, digests: Readonly<Record<string, string>>): ResolvedImage {
-  const pinned = (property: string, ref: string): string => {
-    const parsed = parseReference(ref);
-    const digest = parsed.digest ?? digests[property];
-    if (digest === undefined) {
-      throw new Error(`no digest for ${property} "${ref}"`);
-    }
-    return formatReference({ ...parsed, digest });
-  };
+  const pinned = (property: string, ref: string): string => pinReference(property, ref, digests);
   const base = image.base === undefined ? undefined : pinned("base", image.base);
   return {
     ...image,
@@ -71,4 +57,14 @@ export function pinResolved(image: ResolvedImage, digests: Readonly<Record<strin
     baseRef: base === undefined ? undefined : parseReference(base),
     builders: image.builders.map((b, i) => ({ ...b, image: pinned(`builders[${i}].image`, b.image) })),
   };
+}
+
+/** `ref` with the digest found for `property` (a reference that has a digest keeps it). */
+function pinReference(property: string, ref: string, digests: Readonly<Record<string, string>>): string {
+  const parsed = parseReference(ref);
+  const digest = parsed.digest ?? digests[property];
+  if (digest === undefined) {
+    throw new Error(`no digest for ${property} "${ref}"`);
+  }
+  return formatReference({ ...parsed, digest });
 }
