@@ -54,9 +54,24 @@ Set up BuildKit, the registry and the offline bases first: bash scripts/setup.sh
 
 class UsageError extends Error {}
 
-let verbose = false;
+/** Where the command writes; the bin passes the process's streams, tests capture them. */
+export interface GoldenIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
 
-async function main(argv: string[]): Promise<number> {
+/** Runs `golden` with these arguments; returns the exit code. Never throws: every failure is a line and a code. */
+export async function runGolden(argv: string[], io: GoldenIo): Promise<number> {
+  const dirAt = argv.indexOf("--project-dir");
+  const state = { verbose: argv.includes("--verbose"), projectDir: path.resolve(dirAt >= 0 ? (argv[dirAt + 1] ?? ".") : ".") };
+  try {
+    return await main(argv, io);
+  } catch (e) {
+    return reportFailure(e, io, state);
+  }
+}
+
+async function main(argv: string[], io: GoldenIo): Promise<number> {
   if (argv[0] === "step") {
     return runStepCommand(argv.slice(1));
   }
@@ -85,15 +100,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const command = positionals[0];
-  verbose = values.verbose === true;
   if (values.help || command === undefined || command === "help") {
-    process.stdout.write(HELP);
+    io.stdout(HELP);
     return command === undefined && !values.help ? 2 : 0;
   }
   if (command === "flavors") {
     for (const f of FLAVORS) {
       const c = CATALOG[f];
-      process.stdout.write(`${f.padEnd(18)} shell=${c.hasShell ? "yes" : "no "} pkg=${c.packageManager.padEnd(4)} uid=${c.defaultUid} ${c.description}\n`);
+      io.stdout(`${f.padEnd(18)} shell=${c.hasShell ? "yes" : "no "} pkg=${c.packageManager.padEnd(4)} uid=${c.defaultUid} ${c.description}\n`);
     }
     return 0;
   }
@@ -115,12 +129,12 @@ async function main(argv: string[]): Promise<number> {
   const images = selectImages(config, values.image);
 
   if (command === "validate") {
-    process.stdout.write(`${images.length} image(s) valid for ${config.policy.environment}: ${images.map((i) => i.name).join(", ")}\n`);
+    io.stdout(`${images.length} image(s) valid for ${config.policy.environment}: ${images.map((i) => i.name).join(", ")}\n`);
     return 0;
   }
   if (command === "render") {
     for (const spec of images) {
-      process.stdout.write(`# ---- ${spec.name} ----\n${renderDockerfile(spec, config.policy)}`);
+      io.stdout(`# ---- ${spec.name} ----\n${renderDockerfile(spec, config.policy)}`);
     }
     return 0;
   }
@@ -141,12 +155,12 @@ async function main(argv: string[]): Promise<number> {
   const mirror = values.mirror ?? process.env.GOLDEN_MIRROR ?? `${registry}/mirror`;
   if (command === "plan") {
     const plan = localPlan({ images, policy: config.policy, registry, mirror, repositoryPrefix: prefix });
-    process.stdout.write(values.script ? renderPlanScript(plan) : `${JSON.stringify(plan, null, 2)}\n`);
+    io.stdout(values.script ? renderPlanScript(plan) : `${JSON.stringify(plan, null, 2)}\n`);
     return 0;
   }
   if (auth !== undefined && !isLoopbackHost(registry)) {
     // The local executor talks plain HTTP only to loopback; anything else must be TLS.
-    process.stderr.write(`golden: note: ${registry} is not a loopback address; using HTTPS\n`);
+    io.stderr(`golden: note: ${registry} is not a loopback address; using HTTPS\n`);
   }
   const t0 = Date.now();
   const results = await runLocalPipeline({
@@ -157,15 +171,15 @@ async function main(argv: string[]): Promise<number> {
     mirror,
     repositoryPrefix: prefix,
     projectDir,
-    onEvent: progressPrinter(images.length, images.map((i) => i.name)),
+    onEvent: progressPrinter(io, images.length, images.map((i) => i.name)),
   });
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(results.map(({ dockerfile: _d, ...r }) => r), null, 2)}\n`);
+    io.stdout(`${JSON.stringify(results.map(({ dockerfile: _d, ...r }) => r), null, 2)}\n`);
   } else {
-    process.stdout.write(summaryTable(results));
-    process.stdout.write(`\n${results.length} image(s) pushed and verified in ${((Date.now() - t0) / 1000).toFixed(1)} s:\n`);
+    io.stdout(summaryTable(results));
+    io.stdout(`\n${results.length} image(s) pushed and verified in ${((Date.now() - t0) / 1000).toFixed(1)} s:\n`);
     for (const r of results) {
-      process.stdout.write(`  ${r.ref}\n`);
+      io.stdout(`  ${r.ref}\n`);
     }
   }
   return 0;
@@ -206,13 +220,13 @@ function selectImages(config: StackConfig, only: string[] | undefined) {
   return config.images.filter((i) => only.includes(i.name));
 }
 
-function progressPrinter(total: number, names: string[]): (e: StepEvent) => void {
+function progressPrinter(io: GoldenIo, total: number, names: string[]): (e: StepEvent) => void {
   return (e) => {
     const n = names.indexOf(e.step.image) + 1;
     if (e.state === "start") {
-      process.stderr.write(`[${n}/${total}] ${e.step.image}: ${e.step.kind} (${e.step.description})\n`);
+      io.stderr(`[${n}/${total}] ${e.step.image}: ${e.step.kind} (${e.step.description})\n`);
     } else if (e.state === "failed") {
-      process.stderr.write(`[${n}/${total}] ${e.step.image}: ${e.step.kind} FAILED: ${e.detail ?? ""}\n`);
+      io.stderr(`[${n}/${total}] ${e.step.image}: ${e.step.kind} FAILED: ${e.detail ?? ""}\n`);
     }
   };
 }
@@ -230,43 +244,40 @@ export function formatSize(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-function projectDirOf(): string {
-  const i = process.argv.indexOf("--project-dir");
-  return path.resolve(i > 0 ? process.argv[i + 1] ?? "." : ".");
+function reportFailure(e: unknown, io: GoldenIo, state: { verbose: boolean; projectDir: string }): number {
+  if (e instanceof ValidationError) {
+    for (const issue of e.issues) {
+      io.stderr(`  - ${formatIssue(issue)}\n`);
+    }
+    io.stderr(`golden: ${e.issues.length} problem(s) in the image specs; nothing was built. Fix: correct the listed properties\n`);
+    return 2;
+  }
+  if (e instanceof StepError) {
+    for (const r of e.completed) {
+      io.stderr(`golden: ${r.image}: pushed and verified ${r.ref}\n`);
+    }
+    for (const f of e.failures) {
+      if (state.verbose && f.log !== undefined) {
+        io.stderr(fs.readFileSync(path.isAbsolute(f.log) ? f.log : path.join(state.projectDir, f.log), "utf8"));
+      }
+      io.stderr(`golden: ${f.image}: step ${f.step} failed: ${f.message}; the image was not reported as pushed (full output: ${f.log ?? "none"}, or rerun with --verbose)\n`);
+    }
+    return 1;
+  }
+  if (e instanceof StepFailure) {
+    io.stderr(`golden: ${e.message}\n`);
+    return e.exitCode;
+  }
+  if (e instanceof UsageError || e instanceof RegistryError || e instanceof SetupError) {
+    io.stderr(`golden: ${e.message}\n`);
+    return 2;
+  }
+  // Anything else is a defect of this tool: one line, no stack trace, and how to report it.
+  const message = e instanceof Error ? e.message : String(e);
+  io.stderr(`golden: ${message}${/Fix:/.test(message) ? "" : ". Fix: rerun with --verbose; if it persists, report it with the command line"}\n`);
+  return /Fix:/.test(message) ? 2 : 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof ValidationError) {
-      for (const issue of e.issues) {
-        process.stderr.write(`  - ${formatIssue(issue)}\n`);
-      }
-      process.stderr.write(`golden: ${e.issues.length} problem(s) in the image specs; nothing was built. Fix: correct the listed properties\n`);
-      process.exit(2);
-    }
-    if (e instanceof StepError) {
-      for (const r of e.completed) {
-        process.stderr.write(`golden: ${r.image}: pushed and verified ${r.ref}\n`);
-      }
-      for (const f of e.failures) {
-        if (verbose && f.log !== undefined) {
-          process.stderr.write(fs.readFileSync(f.log.startsWith("/") ? f.log : path.join(projectDirOf(), f.log), "utf8"));
-        }
-        process.stderr.write(`golden: ${f.image}: step ${f.step} failed: ${f.message}; the image was not reported as pushed (full output: ${f.log ?? "none"}, or rerun with --verbose)\n`);
-      }
-      process.exit(1);
-    }
-    if (e instanceof StepFailure) {
-      process.stderr.write(`golden: ${e.message}\n`);
-      process.exit(e.exitCode);
-    }
-    if (e instanceof UsageError || e instanceof RegistryError || e instanceof SetupError) {
-      process.stderr.write(`golden: ${e.message}\n`);
-      process.exit(2);
-    }
-    const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`golden: ${message}\n`);
-    process.exit(/Fix:/.test(message) ? 2 : 1);
-  },
-);
+if (require.main === module) {
+  runGolden(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then((code) => process.exit(code));
+}
