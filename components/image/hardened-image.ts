@@ -92,7 +92,11 @@ export class HardenedImage extends pulumi.ComponentResource {
         platforms: resolved.platforms as dockerBuild.Platform[],
         buildArgs,
         tags: [pulumi.interpolate`${this.repositoryUrl}:${tag}`],
-        push: true,
+        // The same reproducible output as the plan's build step: timestamps rewritten to
+        // SOURCE_DATE_EPOCH, OCI media types, pushed to the registry (buildx --output syntax).
+        // `push` would add a second, plain registry export: this one pushes.
+        push: false,
+        exports: [{ raw: pulumi.interpolate`type=registry,name=${this.repositoryUrl}:${tag},oci-mediatypes=true,rewrite-timestamp=true` }],
         buildOnPreview: args.buildOnPreview ?? HARDENED_IMAGE_DEFAULTS.buildOnPreview,
         registries: [{ address: creds.address, username: creds.username, password: creds.password }],
         cacheFrom: cacheRef === undefined ? undefined : [{ registry: { ref: cacheRef } }],

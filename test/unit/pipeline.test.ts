@@ -69,10 +69,12 @@ describe("GoldenImagePipeline", () => {
     expect(dockerfiles["hello-scratch"]).toContain("FROM scratch AS runtime");
   });
 
-  it("builds each image with the rendered Dockerfile, immutable content tag, push and a registry cache", () => {
+  it("builds each image with the rendered Dockerfile, immutable content tag, a reproducible push and a registry cache", () => {
     const build = mocks.byName("golden-hello-static-build").inputs;
     expect(build.dockerfile.inline).toContain("USER 65532:65532");
-    expect(build.push).toBe(true);
+    expect(build.push).toBe(false);
+    // Pushed with timestamps rewritten to SOURCE_DATE_EPOCH, like the plan's buildctl step.
+    expect(build.exports).toEqual([{ raw: `type=registry,name=${build.tags[0]},oci-mediatypes=true,rewrite-timestamp=true` }]);
     expect(build.platforms).toEqual(["linux/amd64"]);
     expect(build.context.location).toBe("images/hello");
     expect(build.buildArgs).toEqual({ SOURCE_DATE_EPOCH: "1763856000" });
