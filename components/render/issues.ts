@@ -20,8 +20,14 @@ export class ValidationError extends Error {
   }
 }
 
+/** One line per issue, whatever the input held: control characters and line separators are escaped. */
 export function formatIssue(issue: ValidationIssue): string {
-  return `${issue.path}: ${issue.problem} (value: ${describeValue(issue.value)}). Fix: ${issue.fix}`;
+  return oneLine(`${issue.path}: ${issue.problem} (value: ${describeValue(issue.value)}). Fix: ${issue.fix}`);
+}
+
+/** Escapes what would break a report line or a terminal: C0/C1 controls, DEL, U+2028/U+2029. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 export function formatIssues(title: string, issues: readonly ValidationIssue[]): string {

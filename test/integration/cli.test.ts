@@ -4,6 +4,7 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
@@ -143,6 +144,21 @@ it("names the image, the step and the fix when the registry stops answering mid-
   expect(r.stderr.trim().split("\n").pop()).toMatch(
     /^golden: hello-scratch: step pin failed: pin failed \(exit 2\): registry 127\.0\.0\.1:59998 is not reachable \(ECONNREFUSED\) while resolving mirror\/\S+\. Fix: check the registry is running/,
   );
+});
+
+it("names the image, the step and the fix when the registry freezes (accepts, never answers)", async () => {
+  const frozen = net.createServer(() => undefined);
+  await new Promise<void>((resolve) => frozen.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (frozen.address() as net.AddressInfo).port;
+    const r = golden(["build", "--image", "hello-scratch", "--prefix", "cli/"], { GOLDEN_MIRROR: `127.0.0.1:${port}/mirror` });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n").pop()).toMatch(
+      new RegExp(`^golden: hello-scratch: step pin failed: pin failed \\(exit 2\\): registry 127\\.0\\.0\\.1:${port} is not reachable \\(no answer within 10 s\\) while resolving mirror/\\S+\\. Fix: check the registry is running`),
+    );
+  } finally {
+    frozen.close();
+  }
 });
 
 it("renders the plan as a script that gives the same digest as `golden build`, from another directory", () => {

@@ -173,7 +173,7 @@ const CONTROL_ROWS: Row[] = [
   {
     rule: "a Unicode line separator in an exec-form argument",
     spec: minimal({ cmd: ["/app", "a\u2028b"] }),
-    expected: ['image.cmd[1]: contains a line break (value: "a\u2028b"). Fix: give single-line arguments'],
+    expected: ['image.cmd[1]: contains a line break (value: "a\\u2028b"). Fix: give single-line arguments'],
   },
   {
     rule: "half a surrogate pair (JSON writes it, BuildKit reads U+FFFD)",
