@@ -327,10 +327,11 @@ import_and_push() {
     die "docker import of $tar failed - check scripts/services.sh status"
   push_out="$("$DOCKER" push "$image" 2>&1)" ||
     die "docker push $image failed: $(tail -n 2 <<<"$push_out" | tr '\n' ' ') - run scripts/services.sh start (it logs docker in); if it names a missing layerdb/overlay2 file, dockerd's data-root was changed under it: scripts/services.sh stop, then start"
-  digest="$(grep -oE 'digest: sha256:[0-9a-f]{64}' <<<"$push_out" | tail -n 1 | cut -d' ' -f2)"
-  [[ -n "$digest" ]] || die "could not read the digest from 'docker push $image' output - rerun bases.sh"
-  registry_has_manifest "mirror/${REPOSITORY[$name]}" "$digest" ||
-    die "registry does not serve $image@$digest right after the push - see $GOLDEN_RUN_DIR/registry.log"
+  # The digest is the registry's own answer (Docker-Content-Digest), never scraped from push output.
+  digest="$(registry_curl --head -o /dev/null -w '%header{docker-content-digest}' "${REGISTRY_ACCEPT[@]}" \
+    "http://$GOLDEN_REGISTRY/v2/mirror/${REPOSITORY[$name]}/manifests/${TAG[$name]}" 2>/dev/null || true)"
+  [[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] ||
+    die "registry does not serve $image right after the push (digest '${digest}') - see $GOLDEN_RUN_DIR/registry.log"
   echo "$digest"
 }
 
