@@ -14,6 +14,11 @@ GOLDEN_LIB_SOURCED=1
 
 GOLDEN_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
+# Go tools (BuildKit, tools/*) build with the machine's Go; a non-login shell may lack it on PATH.
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
+
 GOLDEN_STATE_DIR="${GOLDEN_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-golden-image}"
 # pid files, logs and generated configs of the services we start.
 GOLDEN_RUN_DIR="$GOLDEN_STATE_DIR/run"
