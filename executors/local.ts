@@ -106,6 +106,8 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<ImageR
   await client.ping();
 
   const plan = localPlan(options);
+  // One run at a time per project: the plan's files under .golden/run would clobber each other.
+  const releaseLock = lockProject(options.projectDir);
   // Logins go to the steps through a private Docker config, never through their arguments.
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), "golden-auth-"));
   let outcomes: StepOutcome[];
@@ -119,6 +121,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<ImageR
     outcomes = await runPlan(plan, { cwd: options.projectDir, env, tools: { golden: goldenCommand(baseEnv) }, onEvent: options.onEvent });
   } finally {
     fs.rmSync(configDir, { recursive: true, force: true });
+    releaseLock();
   }
 
   const results: ImageResult[] = [];
@@ -161,6 +164,40 @@ async function imageResult(spec: ImageSpec, outcomes: readonly StepOutcome[], op
     baseDigest: pinned.spec.base?.split("@")[1],
     dockerfile: file("render", "dockerfile"),
   };
+}
+
+/**
+ * Takes `.golden/run.lock` in the project (the holder's pid inside). A lock whose process is gone
+ * is taken over; a live one is refused with the fix. Returns the release function.
+ */
+export function lockProject(projectDir: string): () => void {
+  const file = path.join(projectDir, ".golden", "run.lock");
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: "wx" });
+      return () => fs.rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw e;
+      }
+      const holder = Number(fs.readFileSync(file, "utf8").trim());
+      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
+        throw new SetupError(`another golden run (pid ${holder}) is using ${path.join(projectDir, ".golden")}. Fix: wait for it to finish, or build from another --project-dir`);
+      }
+      fs.rmSync(file, { force: true });
+    }
+  }
+  throw new SetupError(`could not take ${file}. Fix: remove it if no golden run is active`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** This package's own CLI, run by the same Node: `GOLDEN_CLI` when set, else dist/cli/golden.js. */

@@ -10,6 +10,7 @@ import * as path from "path";
 import { assertPlan, planImage, planImages, planProblems, renderPlanScript, STEP_KINDS, TOOLS } from "../../components/plan";
 import { Plan, Step } from "../../components/plan/types";
 import { runPlan } from "../../executors/plan-runner";
+import { lockProject } from "../../executors/local";
 import { ImageSpec } from "../../components/spec/types";
 
 const spec: ImageSpec = {
@@ -201,5 +202,24 @@ describe("the rendered script and the local runner", () => {
     expect(push?.state).toBe("failed");
     expect(push?.message).toBe("push failed (exit 0): exit 0 but no digest result was written");
     expect(outcomes.find((o) => o.step.id === "other:verify")?.state).toBe("skipped");
+  });
+});
+
+describe("one local run per project", () => {
+  it("refuses a second run while the first holds the project, takes over a lock whose process is gone", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "golden-lock-"));
+    const release = lockProject(dir);
+    expect(() => lockProject(dir)).toThrow(
+      `another golden run (pid ${process.pid}) is using ${path.join(dir, ".golden")}. Fix: wait for it to finish, or build from another --project-dir`,
+    );
+    release();
+    const again = lockProject(dir);
+    again();
+    // A lock left by a process that no longer exists (pid far above pid_max) is stale.
+    fs.writeFileSync(path.join(dir, ".golden", "run.lock"), "99999999\n");
+    const taken = lockProject(dir);
+    expect(fs.readFileSync(path.join(dir, ".golden", "run.lock"), "utf8")).toBe(`${process.pid}\n`);
+    taken();
+    expect(fs.existsSync(path.join(dir, ".golden", "run.lock"))).toBe(false);
   });
 });
