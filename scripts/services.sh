@@ -260,24 +260,31 @@ start_registry() {
   write_registry_config
   printf '\n==== %s starting registry\n' "$(date -Is)" >>"$REGISTRY_LOG"
   spawn_detached "$REGISTRY_PID_FILE" "$REGISTRY_LOG" "$REGISTRY_BIN" serve "$REGISTRY_DIR/config.yml"
-  pid="$(read_pid "$REGISTRY_PID_FILE")"
-  local i
-  for ((i = 0; i < REGISTRY_TIMEOUT * 5; i++)); do
-    if [[ "$(registry_probe_anonymous)" == 401 ]]; then
-      registry_auth_ok || die "registry on $GOLDEN_REGISTRY rejects our credentials - delete $REGISTRY_DIR/htpasswd and rerun start"
-      log "registry ready on http://$GOLDEN_REGISTRY (pid $pid, data $REGISTRY_DATA)"
-      return 0
-    fi
+  await_daemon docker-registry "$REGISTRY_PID_FILE" "$REGISTRY_LOG" "$REGISTRY_TIMEOUT" registry_answers_401 \
+    "(is port $GOLDEN_REGISTRY_PORT taken? set GOLDEN_REGISTRY_PORT)"
+  registry_auth_ok || die "registry on $GOLDEN_REGISTRY rejects our credentials - delete $REGISTRY_DIR/htpasswd and rerun start"
+  log "registry ready on http://$GOLDEN_REGISTRY (pid $(read_pid "$REGISTRY_PID_FILE"), data $REGISTRY_DATA)"
+}
+
+registry_answers_401() { [[ "$(registry_probe_anonymous)" == 401 ]]; }
+
+# await_daemon NAME PID_FILE LOG TIMEOUT READY_FN HINT: waits until READY_FN succeeds; if the
+# daemon exits or the time runs out, shows its log tail, stops it and dies with the hint.
+await_daemon() {
+  local name="$1" pid_file="$2" log_file="$3" timeout="$4" ready="$5" hint="$6" pid i
+  pid="$(read_pid "$pid_file")"
+  for ((i = 0; i < timeout * 5; i++)); do
+    "$ready" && return 0
     if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 20 "$REGISTRY_LOG" >&2 || true
-      rm -f "$REGISTRY_PID_FILE"
-      die "registry exited during startup - see $REGISTRY_LOG (is port $GOLDEN_REGISTRY_PORT taken? set GOLDEN_REGISTRY_PORT)"
+      tail -n 20 "$log_file" >&2 || true
+      rm -f "$pid_file"
+      die "$name exited during startup - see $log_file $hint"
     fi
     sleep 0.2
   done
-  tail -n 20 "$REGISTRY_LOG" >&2 || true
-  stop_pid "$REGISTRY_PID_FILE" docker-registry
-  die "registry did not answer 401 on /v2/ within ${REGISTRY_TIMEOUT}s - see $REGISTRY_LOG"
+  tail -n 20 "$log_file" >&2 || true
+  stop_pid "$pid_file" "$name"
+  die "$name did not answer within ${timeout}s - see $log_file $hint"
 }
 
 # ---------------------------------------------------------------- buildkitd
@@ -319,23 +326,9 @@ start_buildkitd() {
   spawn_detached "$BUILDKITD_PID_FILE" "$BUILDKITD_LOG" "$bin/buildkitd" \
     --config "$BUILDKITD_CONFIG" --root "$BUILDKITD_ROOT" --addr "unix://$GOLDEN_BUILDKIT_SOCKET" \
     --oci-worker=true --containerd-worker=false
-  pid="$(read_pid "$BUILDKITD_PID_FILE")"
-  local i
-  for ((i = 0; i < BUILDKITD_TIMEOUT * 5; i++)); do
-    if buildkit_up; then
-      log "buildkitd ready (pid $pid, socket $GOLDEN_BUILDKIT_SOCKET, root $BUILDKITD_ROOT)"
-      return 0
-    fi
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 20 "$BUILDKITD_LOG" >&2 || true
-      rm -f "$BUILDKITD_PID_FILE"
-      die "buildkitd exited during startup - see $BUILDKITD_LOG"
-    fi
-    sleep 0.2
-  done
-  tail -n 20 "$BUILDKITD_LOG" >&2 || true
-  stop_pid "$BUILDKITD_PID_FILE" buildkitd
-  die "buildkitd did not answer within ${BUILDKITD_TIMEOUT}s - see $BUILDKITD_LOG (raise GOLDEN_BUILDKITD_TIMEOUT if the machine is just slow)"
+  await_daemon buildkitd "$BUILDKITD_PID_FILE" "$BUILDKITD_LOG" "$BUILDKITD_TIMEOUT" buildkit_up \
+    "(raise GOLDEN_BUILDKITD_TIMEOUT if the machine is just slow)"
+  log "buildkitd ready (pid $(read_pid "$BUILDKITD_PID_FILE"), socket $GOLDEN_BUILDKIT_SOCKET, root $BUILDKITD_ROOT)"
 }
 
 docker_login() {
