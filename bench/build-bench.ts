@@ -435,12 +435,8 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      const err = e as { image?: string; step?: string; output?: string; message?: string };
-      if (err.output !== undefined && err.output !== "" && process.env.GOLDEN_VERBOSE === "1") {
-        process.stderr.write(err.output);
-      }
-      const where = err.image !== undefined ? `${err.image}: step ${err.step}: ` : "";
-      process.stderr.write(`build-bench: ${where}${err.message ?? String(e)}\n`);
+      // A StepError's message names each failed image, its step and the tool's own error.
+      process.stderr.write(`build-bench: ${(e as Error)?.message ?? String(e)}\n`);
       process.exit(1);
     },
   );
