@@ -4,7 +4,9 @@
  * registry). Reads the same image specs the stack passes to GoldenImagePipeline: the
  * `golden-images:*` config of Pulumi.<stack>.yaml.
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import * as YAML from "yaml";
@@ -13,20 +15,29 @@ import { formatIssue, ValidationError } from "../components/render/issues";
 import { CATALOG, FLAVORS } from "../components/spec/catalog";
 import { configValuesFromStackFile, parseStackConfig, StackConfig } from "../stacks/config";
 import { renderPlanScript } from "../components/plan/script";
-import { ImageResult, localPlan, runLocalPipeline, SetupError, StepError } from "../executors/local";
+import { ImageResult, LocalSupplyChain, localPlan, readPromotion, runLocalPipeline, SetupError, StepError } from "../executors/local";
+import { ensureLocalKeyPair, localSigning, localSigningPlan } from "../executors/local-signing";
+import { cosignVerifyArgs } from "../components/signing/cosign";
+import { SIGNING_DEFAULTS, SigningPlan } from "../components/signing/types";
+import { writeDockerConfig } from "./docker-config";
+import { resolveDigestRef, verifySigned } from "./verify";
 import { StepEvent } from "../executors/plan-runner";
-import { isLoopbackHost, RegistryError } from "./registry-client";
+import { isLoopbackHost, RegistryAuth, RegistryClient, RegistryError } from "./registry-client";
 import { runStepCommand, StepFailure } from "./steps";
 
 const HELP = `golden: build and push golden images locally (BuildKit + local registry)
 
 Usage:
-  golden build    [options]   run the pipeline plan (pin, render, build, push, verify) of every image
+  golden build    [options]   run the pipeline plan of every image: pin, render, build, push, verify,
+                              then SBOM, scan and gate, sign, attest, verify signatures, promote
+  golden verify IMAGE [opts]  check an image (a stack image name, or host/repo:tag or @digest) against
+                              the stack's signing policy: signature, SBOM, scan report, provenance
   golden plan     [options]   print the plan as JSON, or with --script as the POSIX script that runs it
   golden render   [options]   print the rendered Dockerfiles (bases as configured)
   golden validate [options]   check the stack's image specs and policy, build nothing
   golden flavors              list the runtime flavors of the base catalog
-  golden step pin|render|verify ...   one step of a plan (what \`golden plan --script\` runs)
+  golden step KIND ...        one golden step of a plan (pin, render, verify, assess, gate,
+                              provenance, promote: what \`golden plan --script\` runs)
 
 Options:
   --stack NAME          read Pulumi.NAME.yaml (golden-images:* config)        [default: dev]
@@ -37,7 +48,9 @@ Options:
   --password-file FILE  file holding the registry password [default: $GOLDEN_REGISTRY_PASSWORD_FILE]
   --mirror PREFIX       registry prefix serving the bases  [default: $GOLDEN_MIRROR or <registry>/mirror]
   --prefix PREFIX       repository prefix for the images: empty or ending in /  [default: golden/]
-  --json                print the results (build) or the plan (plan) as JSON
+  --unsigned            build, push and verify only: no SBOM, scan, signature or promotion
+  --key FILE            verify: the cosign public key      [default: the local pipeline's key]
+  --json                print the results (build, verify) or the plan (plan) as JSON
   --script              with plan: print the POSIX shell script of the plan
   --verbose             on a failed step, also print the step's full output
   -h, --help            show this help
@@ -46,8 +59,12 @@ Bases are resolved through the mirror and pinned to the digest it serves before 
 so every Dockerfile that is built is digest-pinned. Builds run on BuildKit (BUILDKIT_HOST)
 with timestamps rewritten to the stack's sourceDateEpoch: the same inputs give the same digest.
 Every step's full output is kept in .golden/logs/ under the project directory.
-Exit code 0 when every image was pushed and verified; 1 on a failed step (images that did
-finish are still listed); 2 on bad input or an unusable BuildKit daemon or registry.
+Signing uses a cosign key pair generated on first use in $GOLDEN_STATE_DIR/signing (mode 600);
+scanners read their database from their own settings (GRYPE_DB_*, TRIVY_*). An image is
+promoted (.golden/promoted/<image>.json) only when the gate passed and the signature and every
+attestation verified; a failed run leaves the previous promotion in place.
+Exit code 0 when every image was pushed and verified (and promoted); 1 on a failed step (images
+that did finish are still listed); 2 on bad input or an unusable BuildKit daemon or registry.
 
 Set up BuildKit, the registry and the offline bases first: bash scripts/setup.sh
 `;
@@ -90,6 +107,8 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
         mirror: { type: "string" },
         prefix: { type: "string", default: "golden/" },
         json: { type: "boolean", default: false },
+        unsigned: { type: "boolean", default: false },
+        key: { type: "string" },
         script: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -111,10 +130,13 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
     }
     return 0;
   }
-  if (!["build", "plan", "render", "validate"].includes(command)) {
-    throw new UsageError(`unknown command "${command}". Fix: use build, plan, render, validate or flavors (see \`golden --help\`)`);
+  if (!["build", "plan", "render", "validate", "verify"].includes(command)) {
+    throw new UsageError(`unknown command "${command}". Fix: use build, verify, plan, render, validate or flavors (see \`golden --help\`)`);
   }
-  if (positionals.length > 1) {
+  if (command === "verify" && positionals.length !== 2) {
+    throw new UsageError(`verify takes one image. Fix: golden verify NAME (an image of the stack) or golden verify HOST/REPO:TAG`);
+  }
+  if (command !== "verify" && positionals.length > 1) {
     throw new UsageError(`unexpected argument "${positionals[1]}". Fix: options start with -- (see \`golden --help\`)`);
   }
   const projectDir = path.resolve(values["project-dir"] as string);
@@ -126,7 +148,7 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
     throw new UsageError(`--prefix ${JSON.stringify(prefix)} is not a repository prefix. Fix: give lowercase path components ending in /, e.g. golden/ or team/golden/, or "" for none`);
   }
   const config = loadConfig(projectDir, values.stack as string);
-  const images = selectImages(config, values.image);
+  const images = command === "verify" ? config.images : selectImages(config, values.image);
 
   if (command === "validate") {
     io.stdout(`${images.length} image(s) valid for ${config.policy.environment}: ${images.map((i) => i.name).join(", ")}\n`);
@@ -153,8 +175,12 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
     auth = { username, password: fs.readFileSync(passwordFile, "utf8").trim() };
   }
   const mirror = values.mirror ?? process.env.GOLDEN_MIRROR ?? `${registry}/mirror`;
+  if (command === "verify") {
+    return verifyCommand(positionals[1], { config, registry, auth, projectDir, key: values.key, json: values.json === true }, io);
+  }
+  const supplyChain = values.unsigned ? undefined : await localSupplyChain(config, projectDir, command === "plan");
   if (command === "plan") {
-    const plan = localPlan({ images, policy: config.policy, registry, mirror, repositoryPrefix: prefix });
+    const plan = localPlan({ images, policy: config.policy, registry, mirror, repositoryPrefix: prefix, supplyChain });
     io.stdout(values.script ? renderPlanScript(plan) : `${JSON.stringify(plan, null, 2)}\n`);
     return 0;
   }
@@ -171,17 +197,101 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
     mirror,
     repositoryPrefix: prefix,
     projectDir,
+    supplyChain,
     onEvent: progressPrinter(io, images.length, images.map((i) => i.name)),
   });
   if (values.json) {
     io.stdout(`${JSON.stringify(results.map(({ dockerfile: _d, ...r }) => r), null, 2)}\n`);
   } else {
     io.stdout(summaryTable(results));
-    io.stdout(`\n${results.length} image(s) pushed and verified in ${((Date.now() - t0) / 1000).toFixed(1)} s:\n`);
+    const what = supplyChain !== undefined ? "pushed, scanned, signed, attested, verified and promoted" : "pushed and verified (unsigned: not promoted)";
+    io.stdout(`\n${results.length} image(s) ${what} in ${((Date.now() - t0) / 1000).toFixed(1)} s:\n`);
     for (const r of results) {
       io.stdout(`  ${r.ref}\n`);
     }
+    if (supplyChain !== undefined) {
+      io.stdout(`\nVerify one yourself: golden verify ${results[0]?.image ?? "IMAGE"}, or\n  ${consumerVerifyCommand(supplyChain.signing, results[0]?.ref ?? "IMAGE@DIGEST")}\n`);
+    }
   }
+  return 0;
+}
+
+/** The stack's supply chain on this machine: its gate, its signature format, and the local key pair. */
+async function localSupplyChain(config: StackConfig, projectDir: string, planOnly: boolean): Promise<LocalSupplyChain> {
+  const format = config.signing.format ?? SIGNING_DEFAULTS.format;
+  const revision = gitRevision(projectDir);
+  const base = { gate: config.gate, ...(revision !== undefined ? { revision } : {}) };
+  if (planOnly) {
+    // The plan names the key by reference only; no key is needed to print it.
+    return { ...base, signing: localSigningPlan(format) };
+  }
+  const keys = await ensureLocalKeyPair(stateDir());
+  const { signing, secretEnv } = localSigning(keys, format);
+  return { ...base, signing, secretEnv };
+}
+
+function stateDir(): string {
+  return process.env.GOLDEN_STATE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-golden-image");
+}
+
+/** The checkout's commit, for the provenance of images whose spec names no revision. */
+function gitRevision(dir: string): string | undefined {
+  const r = spawnSync("git", ["-C", dir, "rev-parse", "--verify", "HEAD"], { encoding: "utf8" });
+  const rev = r.status === 0 ? r.stdout.trim() : "";
+  return /^[0-9a-f]{40,64}$/.test(rev) ? rev : undefined;
+}
+
+async function verifyCommand(
+  image: string,
+  o: { config: StackConfig; registry: string; auth?: RegistryAuth; projectDir: string; key?: string; json: boolean },
+  io: GoldenIo,
+): Promise<number> {
+  const format = o.config.signing.format ?? SIGNING_DEFAULTS.format;
+  let reference = image;
+  if (o.config.images.some((i) => i.name === image)) {
+    const promoted = readPromotion(o.projectDir, image);
+    if (promoted === undefined) {
+      throw new StepFailure(`${image} has no promoted digest in ${o.projectDir}/.golden/promoted. Fix: run golden build first, or give a reference (host/repo:tag)`);
+    }
+    reference = promoted;
+  }
+  const clients = (host: string) => new RegistryClient(host, host === o.registry ? o.auth : undefined, { plainHttp: isLoopbackHost(host) });
+  const ref = await resolveDigestRef(reference, clients);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  let signing: SigningPlan;
+  if (o.key !== undefined) {
+    if (!fs.existsSync(o.key)) {
+      throw new UsageError(`--key ${o.key} does not exist. Fix: give the cosign public key file`);
+    }
+    signing = { mode: "keypair", publicKey: path.resolve(o.key), format };
+  } else {
+    const keys = await ensureLocalKeyPair(stateDir());
+    signing = { mode: "keypair", publicKey: keys.publicKeyFile, format };
+  }
+  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), "golden-auth-"));
+  let report;
+  try {
+    if (o.auth !== undefined) {
+      writeDockerConfig(configDir, o.registry, o.auth);
+      env.DOCKER_CONFIG = configDir;
+    }
+    report = await verifySigned(ref, signing, env);
+  } finally {
+    fs.rmSync(configDir, { recursive: true, force: true });
+  }
+  if (o.json) {
+    io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    io.stdout(`${ref}\n`);
+    for (const c of report.checks) {
+      io.stdout(`  ${c.passed ? "ok  " : "FAIL"} ${c.check}${c.detail !== "" ? `: ${c.detail}` : ""}\n`);
+    }
+  }
+  if (!report.passed) {
+    io.stderr(`golden: ${ref} FAILED verification (${report.checks.filter((c) => !c.passed).map((c) => c.check).join(", ")}). Fix: use only images the pipeline signed and promoted\n`);
+    return 1;
+  }
+  io.stdout(`verified: signed by the pipeline's key, with SBOM, scan report (gate passed) and provenance\n`);
   return 0;
 }
 
@@ -232,12 +342,27 @@ function progressPrinter(io: GoldenIo, total: number, names: string[]): (e: Step
 }
 
 export function summaryTable(results: readonly ImageResult[]): string {
+  const signed = results.some((r) => r.gate !== undefined);
   const rows = [
-    ["IMAGE", "FLAVOR", "DIGEST", "SIZE", "USER", "BUILD"],
-    ...results.map((r) => [r.image, r.flavor, r.digest.slice(0, 19), formatSize(r.sizeBytes), r.user, `${r.buildSeconds.toFixed(1)}s`]),
+    ["IMAGE", "FLAVOR", "DIGEST", "SIZE", "USER", ...(signed ? ["GATE", "SIGNATURE"] : []), "TIME"],
+    ...results.map((r) => [
+      r.image,
+      r.flavor,
+      r.digest.slice(0, 19),
+      formatSize(r.sizeBytes),
+      r.user,
+      ...(signed ? [r.gate ?? "-", r.signature ?? "-"] : []),
+      `${r.buildSeconds.toFixed(1)}s`,
+    ]),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+/** The command a consumer runs to verify an image's signature with the public key file. */
+export function consumerVerifyCommand(signing: SigningPlan, ref: string): string {
+  const args = cosignVerifyArgs({ ...signing, publicKey: "cosign.pub" }, ref, isLoopbackHost(ref.slice(0, ref.indexOf("/"))));
+  return ["cosign", ...args.filter((a, i, all) => !(a === "--output" || all[i - 1] === "--output"))].join(" ");
 }
 
 export function formatSize(bytes: number): string {

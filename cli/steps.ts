@@ -16,6 +16,8 @@ import { applyPins, baseReferences } from "../components/render/pin";
 import { resolveImage } from "../components/render/resolve";
 import { parseReference } from "../components/spec/reference";
 import { EnvironmentPolicy, ImageSpec } from "../components/spec/types";
+import { evaluateGate, findingsOf, GatePolicy, gatePolicyIssues, GateVerdict, Scanner, SCANNERS, verdictSummary } from "../components/signing/gate";
+import { provenancePredicate, vulnPredicate } from "../components/signing/predicates";
 import { registryAuthFor } from "./docker-config";
 import { isLoopbackHost, RegistryClient } from "./registry-client";
 
@@ -41,8 +43,20 @@ export async function runStepCommand(argv: readonly string[]): Promise<number> {
     case "verify":
       await verifyStep(rest);
       return 0;
+    case "assess":
+      assessStep(rest);
+      return 0;
+    case "gate":
+      gateStep(rest);
+      return 0;
+    case "provenance":
+      provenanceStep(rest);
+      return 0;
+    case "promote":
+      promoteStep(rest);
+      return 0;
     default:
-      throw new StepFailure(`unknown step "${kind ?? ""}". Fix: use pin, render or verify (the plan's golden steps)`, 2);
+      throw new StepFailure(`unknown step "${kind ?? ""}". Fix: use pin, render, verify, assess, gate, provenance or promote (the plan's golden steps)`, 2);
   }
 }
 
@@ -186,4 +200,98 @@ async function verifyStep(argv: readonly string[]): Promise<void> {
     throw new StepFailure(`the registry serves ${o.ref} at ${served ?? "nothing"}, not at the pushed ${pushed}. Fix: check that nothing else writes this tag (tags must be immutable)`);
   }
   writeResult(o.output, `${ref.host}/${ref.path}@${pushed}\n`);
+}
+
+/** Reads the scanner's report, applies the gate policy, writes the verdict and the scan report predicate. Exit 0 whatever the verdict. */
+function assessStep(argv: readonly string[]): void {
+  const o = options(argv, { scanner: { type: "string" }, report: { type: "string" }, policy: { type: "string" }, "output-dir": { type: "string" } }, ["scanner", "report", "policy", "output-dir"]);
+  if (!(SCANNERS as readonly string[]).includes(o.scanner)) {
+    throw new StepFailure(`--scanner ${o.scanner} is not a scanner. Fix: use ${SCANNERS.join(" or ")}`, 2);
+  }
+  const scanner = o.scanner as Scanner;
+  const policy = readJson<GatePolicy>(o.policy, "the gate policy");
+  const problems = gatePolicyIssues(policy, "gate");
+  if (problems.length > 0) {
+    throw new StepFailure(`the gate policy is invalid: ${problems.map(formatIssue).join("; ")}`, 2);
+  }
+  const report = readJson<Record<string, any>>(o.report, `the ${scanner} report`);
+  let verdict: GateVerdict;
+  try {
+    verdict = evaluateGate(findingsOf(scanner, report), policy, new Date());
+  } catch (e) {
+    throw new StepFailure(`${o.report}: ${(e as Error).message}. Fix: check that the scan step ran ${scanner} with JSON output`);
+  }
+  writeResult(path.join(o["output-dir"], "verdict.json"), `${JSON.stringify(verdict, null, 2)}\n`);
+  writeResult(path.join(o["output-dir"], "vuln.json"), `${JSON.stringify(vulnPredicate(scanner, report, policy, verdict))}\n`);
+  process.stdout.write(`gate: ${verdictSummary(verdict)}\n`);
+}
+
+/** The gate itself: exit 1 with what blocked when the verdict failed. */
+function gateStep(argv: readonly string[]): void {
+  const o = options(argv, { verdict: { type: "string" } }, ["verdict"]);
+  const verdict = readJson<GateVerdict>(o.verdict, "the gate verdict");
+  if (typeof verdict.passed !== "boolean") {
+    throw new StepFailure(`${o.verdict} is not a gate verdict. Fix: rerun the assess step`, 2);
+  }
+  if (!verdict.passed) {
+    throw new StepFailure(`the vulnerability gate ${verdictSummary(verdict)}`);
+  }
+  process.stdout.write(`gate: ${verdictSummary(verdict)}\n`);
+}
+
+function provenanceStep(argv: readonly string[]): void {
+  const o = options(
+    argv,
+    { pinned: { type: "string" }, dockerfile: { type: "string" }, tag: { type: "string" }, revision: { type: "string" }, "builder-id": { type: "string" }, output: { type: "string" } },
+    ["pinned", "dockerfile", "tag", "builder-id", "output"],
+  );
+  const pinned = readJson<PinInput>(o.pinned, "the pinned spec");
+  if (!fs.existsSync(o.dockerfile)) {
+    throw new StepFailure(`the rendered Dockerfile ${o.dockerfile} is missing. Fix: run the render step first`, 2);
+  }
+  const predicate = provenancePredicate({
+    spec: pinned.spec,
+    policy: pinned.policy,
+    dockerfile: fs.readFileSync(o.dockerfile, "utf8"),
+    tag: o.tag,
+    revision: o.revision,
+    builderId: o["builder-id"],
+  });
+  writeResult(o.output, `${JSON.stringify(predicate, null, 2)}\n`);
+}
+
+/** What `golden step promote` records: the approved digest of one image. */
+export interface PromotionRecord {
+  readonly image: string;
+  /** `host/repository@sha256:...` */
+  readonly ref: string;
+  readonly digest: string;
+  /** The gate's verdict summary at promotion. */
+  readonly gate: string;
+}
+
+/**
+ * Records the approved digest in `<store>/<image>.json`, atomically (a write then a rename), so a
+ * reader sees the old record or the new one, never a torn one; the plan runs this step only after
+ * every verification passed, so a failed run leaves the previous record in place.
+ */
+function promoteStep(argv: readonly string[]): void {
+  const o = options(
+    argv,
+    { image: { type: "string" }, ref: { type: "string" }, verdict: { type: "string" }, store: { type: "string" }, output: { type: "string" } },
+    ["image", "ref", "verdict", "store", "output"],
+  );
+  const at = o.ref.lastIndexOf("@");
+  const digest = at > 0 ? o.ref.slice(at + 1) : "";
+  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) {
+    throw new StepFailure(`--ref ${o.ref} is not a reference by digest. Fix: promote the digest the verify step wrote`, 2);
+  }
+  const verdict = readJson<GateVerdict>(o.verdict, "the gate verdict");
+  if (verdict.passed !== true) {
+    throw new StepFailure(`${o.image} did not pass the gate; it is not promoted. Fix: see the gate step`);
+  }
+  const record: PromotionRecord = { image: o.image, ref: o.ref, digest, gate: verdictSummary(verdict) };
+  const text = `${JSON.stringify(record, null, 2)}\n`;
+  writeResult(path.join(o.store, `${o.image.replace(/\//g, "-")}.json`), text);
+  writeResult(o.output, text);
 }

@@ -6,7 +6,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { imageWorkDir, PinInput, planImages } from "../components/plan/planner";
+import { imageWorkDir, PinInput, planImages, SupplyChainTarget } from "../components/plan/planner";
+import { GatePolicy, GateVerdict, verdictSummary } from "../components/signing/gate";
+import { SigningPlan } from "../components/signing/types";
 import { Plan, Step } from "../components/plan/types";
 import { throwIfIssues } from "../components/render/issues";
 import { validateImages } from "../components/render/validate";
@@ -32,7 +34,25 @@ export interface LocalRunOptions {
   readonly onEvent?: (event: StepEvent) => void;
   /** Environment of the steps. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** SBOM, scan gate, signature, attestations, verification and promotion after the push.
+   *  @default none: build, push and verify only (nothing is signed or promoted) */
+  readonly supplyChain?: LocalSupplyChain;
 }
+
+/** The supply chain of a local run: how to sign (key references and the secrets behind them) and the gate. */
+export interface LocalSupplyChain {
+  readonly signing: SigningPlan;
+  /** Environment only the steps see, e.g. COSIGN_PASSWORD and `env://` keys; never in the plan. */
+  readonly secretEnv?: Readonly<Record<string, string>>;
+  readonly gate: GatePolicy;
+  /** Source revision for the provenance when a spec gives none. */
+  readonly revision?: string;
+}
+
+/** Where promotion records live, relative to the project directory. */
+export const PROMOTION_DIR = ".golden/promoted";
+/** The builder id in the provenance of a local run. */
+export const LOCAL_BUILDER_ID = "urn:pulumi-golden-image:executor:local";
 
 export interface ImageResult {
   readonly image: string;
@@ -45,6 +65,12 @@ export interface ImageResult {
   readonly buildSeconds: number;
   readonly baseDigest?: string;
   readonly dockerfile: string;
+  /** The gate's verdict, e.g. `passed (0 below HIGH)` (runs with a supply chain). */
+  readonly gate?: string;
+  /** `verified` when the signature and every attestation verified with the public key. */
+  readonly signature?: string;
+  /** The promoted reference (runs with a supply chain). */
+  readonly promoted?: string;
 }
 
 export interface ImageFailure {
@@ -74,14 +100,20 @@ export class SetupError extends Error {}
 export const LOCAL_DEFAULTS = { repositoryPrefix: "golden/", tagPrefix: "v" } as const;
 
 /** The plan the local executor runs (and the script renderer renders) for these images. */
-export function localPlan(options: Pick<LocalRunOptions, "images" | "policy" | "registry" | "mirror" | "repositoryPrefix" | "tagPrefix">): Plan {
+export function localPlan(options: Pick<LocalRunOptions, "images" | "policy" | "registry" | "mirror" | "repositoryPrefix" | "tagPrefix" | "supplyChain">): Plan {
   const prefix = options.repositoryPrefix ?? LOCAL_DEFAULTS.repositoryPrefix;
   const insecure = isLoopbackHost(options.registry);
+  const chain = options.supplyChain;
+  const supplyChain: SupplyChainTarget | undefined =
+    chain === undefined
+      ? undefined
+      : { signing: chain.signing, gate: chain.gate, promotionDir: PROMOTION_DIR, builderId: LOCAL_BUILDER_ID, ...(chain.revision !== undefined ? { revision: chain.revision } : {}) };
   return planImages(options.images, options.policy, (spec) => ({
     repository: `${options.registry}/${prefix}${spec.name}`,
     mirror: options.mirror,
     insecure,
     tagPrefix: options.tagPrefix ?? LOCAL_DEFAULTS.tagPrefix,
+    ...(supplyChain !== undefined ? { supplyChain } : {}),
   }));
 }
 
@@ -112,7 +144,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<ImageR
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), "golden-auth-"));
   let outcomes: StepOutcome[];
   try {
-    const env: NodeJS.ProcessEnv = { ...baseEnv };
+    const env: NodeJS.ProcessEnv = { ...baseEnv, ...(options.supplyChain?.secretEnv ?? {}) };
     if (options.auth !== undefined) {
       writeDockerConfig(configDir, options.registry, options.auth);
       env.DOCKER_CONFIG = configDir;
@@ -130,7 +162,13 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<ImageR
     const mine = outcomes.filter((o) => o.step.image === spec.name);
     const failed = mine.find((o) => o.state === "failed");
     if (failed !== undefined) {
-      failures.push({ image: spec.name, step: failed.step.kind, message: failed.message ?? "failed", log: failed.log });
+      const promoted = readPromotion(options.projectDir, spec.name);
+      failures.push({
+        image: spec.name,
+        step: failed.step.kind,
+        message: `${failed.message ?? "failed"}${options.supplyChain !== undefined ? `; not promoted (${promoted !== undefined ? `the approved digest stays ${promoted}` : "no approved digest yet"})` : ""}`,
+        log: failed.log,
+      });
       continue;
     }
     results.push(await imageResult(spec, mine, options, client));
@@ -163,7 +201,24 @@ async function imageResult(spec: ImageSpec, outcomes: readonly StepOutcome[], op
     buildSeconds: outcomes.reduce((s, o) => s + o.seconds, 0),
     baseDigest: pinned.spec.base?.split("@")[1],
     dockerfile: file("render", "dockerfile"),
+    ...(options.supplyChain !== undefined
+      ? {
+          gate: verdictSummary(JSON.parse(file("assess", "verdict")) as GateVerdict),
+          signature: "verified",
+          promoted: (JSON.parse(file("promote", "record")) as { ref: string }).ref,
+        }
+      : {}),
   };
+}
+
+/** The approved reference of an image (its promotion record), if any. */
+export function readPromotion(projectDir: string, image: string): string | undefined {
+  const file = path.join(projectDir, PROMOTION_DIR, `${image.replace(/\//g, "-")}.json`);
+  try {
+    return (JSON.parse(fs.readFileSync(file, "utf8")) as { ref?: string }).ref;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

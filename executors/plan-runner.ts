@@ -83,10 +83,11 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Step
       substituteResults(a, (id, output) => fs.readFileSync(abs((byId.get(id) as Step).outputs[output]), "utf8").replace(/\n+$/, "")),
     );
     const [command, ...pre] = toolCommand(step.run.tool, env, options.tools);
-    const r = await run(command, [...pre, ...args], { cwd: options.cwd, env });
+    const r = await run(command, [...pre, ...args], { cwd: options.cwd, env: { ...env, ...(step.run.env ?? {}) } });
     const log = `${logDir}/${step.id.replace(/[/:]/g, "_")}.log`;
     fs.mkdirSync(path.dirname(abs(log)), { recursive: true });
-    fs.writeFileSync(abs(log), `$ ${[step.run.tool, ...args].join(" ")}\n${r.output}`);
+    const envWords = Object.entries(step.run.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    fs.writeFileSync(abs(log), `$ ${[...envWords, step.run.tool, ...args].join(" ")}\n${r.output}`);
     const seconds = (Date.now() - started) / 1000;
     const missing = Object.entries(step.outputs).filter(([, file]) => !fs.existsSync(abs(file)));
     if (r.code !== 0 || missing.length > 0) {

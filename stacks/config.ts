@@ -10,11 +10,14 @@ import { formatIssues, joinKey, joinPath, ValidationError, ValidationIssue } fro
 import { structuralIssues } from "../components/render/schema";
 import { validateImages } from "../components/render/validate";
 import { registryBackend, registryTypes } from "../components/registry/backends";
+import { GatePolicy, gatePolicyIssues } from "../components/signing/gate";
+import { SigningSettings } from "../components/signing/types";
+import { signingSettingsIssues } from "../components/signing/validate";
 
 /** The Pulumi project name, and so the config namespace. */
 export const CONFIG_NAMESPACE = "golden-images";
 
-export const CONFIG_KEYS = ["environment", "registry", "mirror", "images", "allowTagOnlyBases", "sourceDateEpoch"] as const;
+export const CONFIG_KEYS = ["environment", "registry", "mirror", "images", "allowTagOnlyBases", "sourceDateEpoch", "signing", "gate"] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 export interface StackConfig {
@@ -22,6 +25,10 @@ export interface StackConfig {
   /** Registry settings, passed to the registry component (type selects the backend). */
   readonly registry: { readonly type: string } & Record<string, unknown>;
   readonly images: readonly ImageSpec[];
+  /** How images are signed (mode, format). @default keypair, classic */
+  readonly signing: SigningSettings;
+  /** The vulnerability gate. @default grype, HIGH and above, no ignore entries */
+  readonly gate: GatePolicy;
 }
 
 const topLevel = z.object({
@@ -32,6 +39,9 @@ const topLevel = z.object({
   images: z.array(z.unknown()).min(1),
   allowTagOnlyBases: z.boolean().optional(),
   sourceDateEpoch: z.number().optional(),
+  // Checked in detail by their own validators (named under the config key).
+  signing: z.looseObject({}).optional(),
+  gate: z.looseObject({}).optional(),
 });
 
 export interface StackConfigOptions {
@@ -56,6 +66,8 @@ export function parseStackConfig(values: unknown, options: StackConfigOptions = 
     policy: policyFrom(v),
     registry: v.registry,
     images: v.images as ImageSpec[],
+    signing: (v.signing ?? {}) as SigningSettings,
+    gate: (v.gate ?? {}) as GatePolicy,
   };
 }
 
@@ -100,6 +112,8 @@ export function stackConfigIssues(values: unknown, options: StackConfigOptions =
     path: i.path.replace(new RegExp(`^${CONFIG_NAMESPACE}\\.`), `${CONFIG_NAMESPACE}:`),
   }));
   issues.push(...imageIssues);
+  issues.push(...signingSettingsIssues(v.signing ?? {}, `${CONFIG_NAMESPACE}:signing`));
+  issues.push(...gatePolicyIssues(v.gate ?? {}, `${CONFIG_NAMESPACE}:gate`));
   // Any backend of the one registry table (components/registry/backends.ts) that config can select.
   if (!registryTypes(true).includes(v.registry.type)) {
     issues.push({

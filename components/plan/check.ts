@@ -40,6 +40,11 @@ export function planProblems(plan: Plan): string[] {
         }
       }
     }
+    for (const name of Object.keys(step.run.env ?? {})) {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) {
+        problems.push(`step ${step.id}: environment variable name "${name}" is not NAME (A-Z, 0-9, _)`);
+      }
+    }
     for (const p of [...Object.keys(step.files), ...Object.values(step.outputs)]) {
       if (p.startsWith("/") || p.split("/").includes("..") || p.includes("\0")) {
         problems.push(`step ${step.id}: path "${p}" leaves the working directory`);

@@ -3,8 +3,11 @@
  * its full command; the same plan runs locally (executors/local.ts) and as a POSIX script
  * (script.ts) that the CodeBuild and Kubernetes executors wrap.
  */
+import { cosignAttestArgs, cosignSignArgs, cosignVerifyArgs, cosignVerifyAttestationArgs } from "../signing/cosign";
+import { GATE_DEFAULTS, GatePolicy } from "../signing/gate";
+import { AttestationKind, SIGNING_DEFAULTS, SigningPlan } from "../signing/types";
 import { EnvironmentPolicy, ImageSpec, Platform } from "../spec/types";
-import { Plan, resultRef, Step } from "./types";
+import { Plan, resultRef, Step, StepKind } from "./types";
 
 /** Where one image goes and where its files live. */
 export interface ImageTarget {
@@ -19,6 +22,21 @@ export interface ImageTarget {
   /** Directory for this image's files and results, relative to the working directory.
    *  @default `.golden/run/<image name with / as ->` */
   readonly workDir?: string;
+  /** Sign, attest, gate, verify and promote after the push. @default none: the plan ends at verify */
+  readonly supplyChain?: SupplyChainTarget;
+}
+
+/** What the steps after the push need. Plain data: no secret (keys are cosign key references). */
+export interface SupplyChainTarget {
+  readonly signing: SigningPlan;
+  readonly gate: GatePolicy;
+  /** Directory (relative to the working directory) of the promotion records: `<image>.json` holds
+   *  the approved digest, replaced only by a run whose every check passed. */
+  readonly promotionDir: string;
+  /** URI naming the executor in the provenance, e.g. `urn:pulumi-golden-image:executor:local`. */
+  readonly builderId: string;
+  /** Source revision for the provenance when the spec gives none (the checkout's commit). */
+  readonly revision?: string;
 }
 
 export const PLAN_DEFAULTS = { tagPrefix: "v", workRoot: ".golden/run" } as const;
@@ -139,8 +157,126 @@ export function planImage(spec: ImageSpec, policy: EnvironmentPolicy, target: Im
     outputs: { ref: `${w}/verified.ref` },
     gate: true,
   };
-  return [pin, render, build, push, verify];
+  const steps = [pin, render, build, push, verify];
+  return target.supplyChain === undefined ? steps : [...steps, ...supplyChainSteps(spec, target, target.supplyChain, w)];
 }
+
+/**
+ * After the push: SBOM, scan, assess (the gate's verdict and the scan report predicate), the scan
+ * report attestation (kept whether the gate passes or not), the gate, the signature, provenance,
+ * the other attestations, their verification, and promotion. Everything works on the digest the
+ * verify step proved the registry serves, never on a tag.
+ */
+function supplyChainSteps(spec: ImageSpec, target: ImageTarget, chain: SupplyChainTarget, w: string): Step[] {
+  const id = (kind: StepKind) => `${spec.name}:${kind}`;
+  const ref = resultRef(id("verify"), "ref");
+  const insecure = target.insecure;
+  const scanner = chain.gate.scanner ?? GATE_DEFAULTS.scanner;
+  const classic = (chain.signing.format ?? SIGNING_DEFAULTS.format) === "classic";
+  const step = (kind: StepKind, description: string, needs: StepKind[], run: Step["run"], outputs: Record<string, string> = {}, files: Record<string, string> = {}): Step => ({
+    id: id(kind),
+    kind,
+    image: spec.name,
+    description,
+    needs: needs.map(id),
+    run,
+    files,
+    outputs,
+    gate: true,
+  });
+  const plainHttp = (prefix: string): Record<string, string> => (insecure ? { [`${prefix}_REGISTRY_INSECURE_USE_HTTP`]: "true" } : {});
+  const scan: Step["run"] =
+    scanner === "grype"
+      ? { tool: "grype", args: [`registry:${ref}`, "--output", "json", "--file", `${w}/scan/report.json`], env: { GRYPE_CHECK_FOR_APP_UPDATE: "false", ...plainHttp("GRYPE") } }
+      : { tool: "trivy", args: ["image", "--scanners", "vuln", "--image-src", "remote", "--format", "json", "--output", `${w}/scan/report.json`, ...(insecure ? ["--insecure"] : []), ref] };
+  const attest = (kind: AttestationKind, predicate: string) => ({ tool: "cosign" as const, args: cosignAttestArgs(chain.signing, kind, predicate, ref, insecure) });
+  const verifyAttestation = (kind: AttestationKind) => ({ tool: "cosign" as const, args: cosignVerifyAttestationArgs(chain.signing, kind, ref, insecure) });
+  return [
+    step("sbom", `SBOMs of ${spec.name} (CycloneDX and SPDX) from the pushed digest`, ["verify"], {
+      tool: "syft",
+      args: ["scan", `registry:${ref}`, "--output", `cyclonedx-json=${w}/sbom/sbom.cdx.json`, "--output", `spdx-json=${w}/sbom/sbom.spdx.json`],
+      env: { SYFT_CHECK_FOR_APP_UPDATE: "false", ...plainHttp("SYFT") },
+    }, { cyclonedx: `${w}/sbom/sbom.cdx.json`, spdx: `${w}/sbom/sbom.spdx.json` }),
+    step("scan", `scan ${spec.name} for vulnerabilities with ${scanner}`, ["verify"], scan, { report: `${w}/scan/report.json` }),
+    step(
+      "assess",
+      `apply the gate policy to the scan of ${spec.name}; write the verdict and the scan report predicate`,
+      ["scan"],
+      { tool: "golden", args: ["step", "assess", "--scanner", scanner, "--report", `${w}/scan/report.json`, "--policy", `${w}/scan/gate-policy.json`, "--output-dir", `${w}/scan`] },
+      { verdict: `${w}/scan/verdict.json`, predicate: `${w}/scan/vuln.json` },
+      { [`${w}/scan/gate-policy.json`]: `${JSON.stringify(chain.gate, null, 2)}\n` },
+    ),
+    step("gate", `the vulnerability gate of ${spec.name}: nothing at or above ${chain.gate.severity ?? GATE_DEFAULTS.severity} unexcused, no expired ignore entry`, ["assess"], {
+      tool: "golden",
+      args: ["step", "gate", "--verdict", `${w}/scan/verdict.json`],
+    }),
+    // Classic format: the scan report is attested whether the gate passes or not (an `.att` is
+    // not a signature). Bundle format: cosign verify accepts ANY bundle of the key as the image's
+    // signature, so a failed image's report is not attested (it stays in the run's files).
+    classic
+      ? step("attest-scan", `attest the scan report of ${spec.name} (kept whether the gate passes or not)`, ["assess"], attest("scan", `${w}/scan/vuln.json`))
+      : step("attest-scan", `attest the scan report of ${spec.name} (bundle format: only after the gate passed)`, ["assess", "gate"], attest("scan", `${w}/scan/vuln.json`)),
+    step("sign", `sign ${spec.name} by digest (${chain.signing.mode})`, ["gate"], { tool: "cosign", args: cosignSignArgs(chain.signing, ref, insecure) }),
+    step(
+      "provenance",
+      `SLSA provenance of ${spec.name}: the rendered Dockerfile's digest, the base digests, the source revision`,
+      ["pin", "render"],
+      {
+        tool: "golden",
+        args: [
+          "step",
+          "provenance",
+          "--pinned",
+          `${w}/pinned.json`,
+          "--dockerfile",
+          `${w}/render/Dockerfile`,
+          "--tag",
+          resultRef(id("render"), "tag"),
+          ...(chain.revision !== undefined ? ["--revision", chain.revision] : []),
+          "--builder-id",
+          chain.builderId,
+          "--output",
+          `${w}/provenance.json`,
+        ],
+      },
+      { predicate: `${w}/provenance.json` },
+    ),
+    step("attest-sbom", `attest the CycloneDX SBOM of ${spec.name}`, ["sbom", "sign"], attest("sbom", `${w}/sbom/sbom.cdx.json`)),
+    step("attest-provenance", `attest the SLSA provenance of ${spec.name}`, ["provenance", "sign"], attest("provenance", `${w}/provenance.json`)),
+    step("verify-signature", `verify the signature of ${spec.name} with the ${chain.signing.mode === "keyless" ? "expected identity" : "public key"}`, ["sign"], {
+      tool: "cosign",
+      args: cosignVerifyArgs(chain.signing, ref, insecure),
+    }),
+    step("verify-sbom", `verify the SBOM attestation of ${spec.name}`, ["attest-sbom"], verifyAttestation("sbom")),
+    step("verify-scan", `verify the scan report attestation of ${spec.name}`, ["attest-scan", "gate"], verifyAttestation("scan")),
+    step("verify-provenance", `verify the provenance attestation of ${spec.name}`, ["attest-provenance"], verifyAttestation("provenance")),
+    step(
+      "promote",
+      `record ${spec.name}'s digest as approved (only after every check passed)`,
+      ["verify-signature", "verify-sbom", "verify-scan", "verify-provenance"],
+      { tool: "golden", args: ["step", "promote", "--image", spec.name, "--ref", ref, "--verdict", `${w}/scan/verdict.json`, "--store", chain.promotionDir, "--output", `${w}/promoted.json`] },
+      { record: `${w}/promoted.json` },
+    ),
+  ];
+}
+
+/** Kinds of the steps a plan with a supply chain has, in order (for docs and tests). */
+export const SUPPLY_CHAIN_KINDS: readonly StepKind[] = [
+  "sbom",
+  "scan",
+  "assess",
+  "gate",
+  "attest-scan",
+  "sign",
+  "provenance",
+  "attest-sbom",
+  "attest-provenance",
+  "verify-signature",
+  "verify-sbom",
+  "verify-scan",
+  "verify-provenance",
+  "promote",
+];
 
 /** The plan of every image, in the order given. */
 export function planImages(specs: readonly ImageSpec[], policy: EnvironmentPolicy, target: (spec: ImageSpec) => ImageTarget): Plan {

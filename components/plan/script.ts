@@ -26,7 +26,11 @@ export function renderPlanScript(plan: Plan): string {
     for (const [file, content] of Object.entries(step.files).sort(([a], [b]) => (a < b ? -1 : 1))) {
       lines.push(`printf '%s' ${shellQuote(content)} > ${shellQuote(file)}`);
     }
-    lines.push(`$${TOOLS[step.run.tool].env} ${step.run.args.map((a) => scriptWord(a, step, outputs)).join(" ")}`);
+    const env = Object.entries(step.run.env ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k}=${shellQuote(v)} `)
+      .join("");
+    lines.push(`${env}$${TOOLS[step.run.tool].env} ${step.run.args.map((a) => scriptWord(a, step, outputs)).join(" ")}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -5,12 +5,34 @@
  * Executors run or render the same plan; they decide where a step runs, never what it does.
  */
 
-/** Step kinds, in pipeline order. Adding a kind touches the planner and the tool map only. */
-export const STEP_KINDS = ["pin", "render", "build", "push", "verify"] as const;
+/** Step kinds, in pipeline order. Adding a kind touches the planner and the tool map only.
+ *  The first five build and push; the rest (when the plan signs) are the supply chain:
+ *  SBOM, scan and gate, signature, attestations, their verification, and promotion. */
+export const STEP_KINDS = [
+  "pin",
+  "render",
+  "build",
+  "push",
+  "verify",
+  "sbom",
+  "scan",
+  "assess",
+  "gate",
+  "attest-scan",
+  "sign",
+  "provenance",
+  "attest-sbom",
+  "attest-provenance",
+  "verify-signature",
+  "verify-sbom",
+  "verify-scan",
+  "verify-provenance",
+  "promote",
+] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** The programs steps run. Each executor resolves a name to a command (see tools.ts). */
-export const TOOL_NAMES = ["golden", "buildctl", "skopeo"] as const;
+export const TOOL_NAMES = ["golden", "buildctl", "skopeo", "cosign", "syft", "grype", "trivy"] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
 export interface StepRun {
@@ -18,6 +40,9 @@ export interface StepRun {
   /** Full argument list. `$(results.<step id>.<output>)` inside an argument stands for the
    *  trimmed content of that output file of an earlier step (a `needs` of this one). */
   readonly args: readonly string[];
+  /** Environment the tool needs whatever the executor (never secrets), e.g. Syft's plain-HTTP
+   *  switch for a loopback registry. @default {} */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface Step {

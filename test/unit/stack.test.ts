@@ -102,7 +102,7 @@ describe("stack configuration errors", () => {
     expect((error as Error).message).toBe(
       [
         "Invalid stack configuration (3 problems):",
-        '  - golden-images:retention: is not a configuration key of this project (value: 3). Fix: remove it or use one of: golden-images:environment, golden-images:registry, golden-images:mirror, golden-images:images, golden-images:allowTagOnlyBases, golden-images:sourceDateEpoch',
+        '  - golden-images:retention: is not a configuration key of this project (value: 3). Fix: remove it or use one of: golden-images:environment, golden-images:registry, golden-images:mirror, golden-images:images, golden-images:allowTagOnlyBases, golden-images:sourceDateEpoch, golden-images:signing, golden-images:gate',
         '  - golden-images:images[0].base: has no digest and this environment requires digests (value: "distroless/static-debian12:nonroot"). Fix: pin it: "distroless/static-debian12:nonroot@sha256:<digest>" (the digest your mirror serves)',
         '  - golden-images:images[1].user: runs as root (value: "0"). Fix: use a non-root UID such as 65532 (the catalog\'s nonroot)',
       ].join("\n"),

@@ -1,0 +1,308 @@
+/**
+ * The supply chain as data and as pure functions: the gate policy and its verdict, the plan's
+ * steps after the push (by digest, no secrets, fail closed), cosign's command lines, and the
+ * predicates. The integration tests run the same steps with the real cosign, Syft and scanners.
+ */
+import { planImage, planProblems, renderPlanScript, SUPPLY_CHAIN_KINDS, STEP_KINDS } from "../../components/plan";
+import { SupplyChainTarget } from "../../components/plan/planner";
+import { Step } from "../../components/plan/types";
+import { evaluateGate, Finding, findingsOf, gatePolicyIssues, parseDay, verdictProblems, verdictSummary } from "../../components/signing/gate";
+import { provenancePredicate, sha256Hex, vulnPredicate } from "../../components/signing/predicates";
+import { signingSettingsIssues } from "../../components/signing/validate";
+import { consumerVerifyCommand } from "../../cli/golden";
+import { ImageSpec } from "../../components/spec/types";
+import { formatIssue } from "../../components/render/issues";
+
+const spec: ImageSpec = {
+  name: "hello",
+  flavor: "distroless-static",
+  context: "images/hello",
+  builders: [{ name: "build", copy: [{ src: "hello.c", dest: "/src/hello.c" }], run: ["gcc -static -o /out/hello hello.c"] }],
+  copy: [{ from: "build", src: "/out/hello", dest: "/hello" }],
+  entrypoint: ["/hello"],
+};
+const policy = { environment: "dev" as const, allowTagOnlyBases: true, sourceDateEpoch: 1763856000 };
+const chain: SupplyChainTarget = {
+  signing: { mode: "keypair", key: "env://GOLDEN_COSIGN_PRIVATE_KEY", publicKey: "env://GOLDEN_COSIGN_PUBLIC_KEY" },
+  gate: { scanner: "grype", severity: "HIGH", ignore: [{ id: "CVE-2024-0001", reason: "not reachable from the entrypoint", expires: "2099-01-01" }] },
+  promotionDir: ".golden/promoted",
+  builderId: "urn:pulumi-golden-image:executor:local",
+  revision: "0123456789abcdef0123456789abcdef01234567",
+};
+const target = { repository: "127.0.0.1:5000/golden/hello", mirror: "127.0.0.1:5000/mirror", insecure: true, supplyChain: chain };
+
+const finding = (over: Partial<Finding>): Finding => ({ id: "CVE-2024-0002", package: "libssl3", sourcePackage: "openssl", installed: "3.0.1-1", fixedIn: ["3.0.2-1"], severity: "HIGH", ...over });
+const now = new Date("2026-11-25T12:00:00Z");
+
+describe("the plan with a supply chain", () => {
+  const steps = planImage(spec, policy, target);
+  const byKind = (k: string) => steps.find((s) => s.kind === k) as Step;
+
+  it("adds the supply chain steps after verify, in order, and the plan checks out", () => {
+    expect(steps.map((s) => s.kind)).toEqual([...STEP_KINDS]);
+    expect(steps.slice(5).map((s) => s.kind)).toEqual([...SUPPLY_CHAIN_KINDS]);
+    expect(planProblems({ version: 1, steps })).toEqual([]);
+  });
+
+  it("signs, attests, scans and verifies the digest the verify step proved, never a tag", () => {
+    const digestSteps = steps.filter((s) => ["sbom", "scan", "sign", "attest-sbom", "attest-scan", "attest-provenance", "verify-signature", "verify-sbom", "verify-scan", "verify-provenance", "promote"].includes(s.kind));
+    expect(digestSteps).toHaveLength(11);
+    for (const s of digestSteps) {
+      expect(s.run.args.join(" ")).toContain("$(results.hello:verify.ref)");
+      expect(s.run.args.join(" ")).not.toContain("$(results.hello:render.tag)");
+    }
+  });
+
+  it("fails closed: signing needs the gate, promotion needs every verification", () => {
+    expect(byKind("sign").needs).toEqual(["hello:gate"]);
+    expect(byKind("gate").needs).toEqual(["hello:assess"]);
+    expect(byKind("promote").needs).toEqual(["hello:verify-signature", "hello:verify-sbom", "hello:verify-scan", "hello:verify-provenance"]);
+    expect(byKind("attest-sbom").needs).toContain("hello:sign");
+    expect(byKind("attest-provenance").needs).toContain("hello:sign");
+  });
+
+  it("classic format: attests the scan report whether the gate passes or not; bundle format: only after it passed", () => {
+    expect(byKind("attest-scan").needs).toEqual(["hello:assess"]);
+    expect(byKind("sign").run.args).toContain("--new-bundle-format=false");
+    const bundle = planImage(spec, policy, { ...target, supplyChain: { ...chain, signing: { ...chain.signing, format: "bundle" } } });
+    const attest = bundle.find((s) => s.kind === "attest-scan") as Step;
+    expect(attest.needs).toEqual(["hello:assess", "hello:gate"]);
+    expect(attest.run.args).not.toContain("--new-bundle-format=false");
+    expect(planProblems({ version: 1, steps: bundle })).toEqual([]);
+  });
+
+  it("names keys by reference only, and no secret is in the plan or its script", () => {
+    const sign = byKind("sign").run.args;
+    expect(sign.slice(0, 3)).toEqual(["sign", "--key", "env://GOLDEN_COSIGN_PRIVATE_KEY"]);
+    expect(byKind("verify-signature").run.args).toEqual(expect.arrayContaining(["--key", "env://GOLDEN_COSIGN_PUBLIC_KEY", "--insecure-ignore-tlog=true", "--allow-http-registry"]));
+    const script = renderPlanScript({ version: 1, steps });
+    expect(script).not.toMatch(/PRIVATE KEY|COSIGN_PASSWORD=/);
+    expect(script).toContain("SYFT_CHECK_FOR_APP_UPDATE=false SYFT_REGISTRY_INSECURE_USE_HTTP=true $GOLDEN_SYFT scan");
+    expect(script).toContain(': "${GOLDEN_COSIGN:=cosign}"');
+  });
+
+  it("plain HTTP only for a loopback registry: no insecure flags for a TLS one", () => {
+    const tls = planImage(spec, policy, { ...target, repository: "registry.internal/golden/hello", insecure: false });
+    const words = tls.flatMap((s) => [...s.run.args, ...Object.keys(s.run.env ?? {})]);
+    expect(words).not.toContain("--allow-http-registry");
+    expect(words).not.toContain("SYFT_REGISTRY_INSECURE_USE_HTTP");
+    expect(words).not.toContain("GRYPE_REGISTRY_INSECURE_USE_HTTP");
+  });
+
+  it("scans with the gate's scanner: grype by default, trivy when chosen", () => {
+    expect(byKind("scan").run.tool).toBe("grype");
+    expect(byKind("scan").run.args).toEqual(["registry:$(results.hello:verify.ref)", "--output", "json", "--file", ".golden/run/hello/scan/report.json"]);
+    const trivy = planImage(spec, policy, { ...target, supplyChain: { ...chain, gate: { scanner: "trivy" } } }).find((s) => s.kind === "scan") as Step;
+    expect(trivy.run.tool).toBe("trivy");
+    expect(trivy.run.args).toEqual(expect.arrayContaining(["image", "--scanners", "vuln", "--format", "json", "--insecure", "$(results.hello:verify.ref)"]));
+  });
+
+  it("keyless: no key, the expected identity and issuer at verification, the transparency log kept", () => {
+    const keyless = planImage(spec, policy, { ...target, supplyChain: { ...chain, signing: { mode: "keyless", identity: "https://ci.example/wf@refs/heads/main", issuer: "https://token.example" } } });
+    const sign = (keyless.find((s) => s.kind === "sign") as Step).run.args;
+    expect(sign).not.toContain("--key");
+    expect(sign).not.toContain("--tlog-upload=false");
+    const verify = (keyless.find((s) => s.kind === "verify-signature") as Step).run.args;
+    expect(verify).toEqual(expect.arrayContaining(["--certificate-identity", "https://ci.example/wf@refs/heads/main", "--certificate-oidc-issuer", "https://token.example"]));
+    expect(verify).not.toContain("--insecure-ignore-tlog=true");
+  });
+
+  it("writes the gate policy for the assess step, and the provenance names the revision and builder", () => {
+    expect(JSON.parse(byKind("assess").files[".golden/run/hello/scan/gate-policy.json"])).toEqual(chain.gate);
+    expect(byKind("provenance").run.args).toEqual(expect.arrayContaining(["--revision", chain.revision, "--builder-id", chain.builderId]));
+  });
+
+  it("prints the consumer's cosign command with the public key file", () => {
+    expect(consumerVerifyCommand(chain.signing, "127.0.0.1:5000/golden/hello@sha256:" + "a".repeat(64))).toBe(
+      `cosign verify --key cosign.pub --new-bundle-format=false --insecure-ignore-tlog=true --allow-http-registry 127.0.0.1:5000/golden/hello@sha256:${"a".repeat(64)}`,
+    );
+  });
+});
+
+describe("the gate policy", () => {
+  it("accepts the defaults and a complete ignore entry", () => {
+    expect(gatePolicyIssues({}, "gate")).toEqual([]);
+    expect(gatePolicyIssues(chain.gate, "gate")).toEqual([]);
+  });
+
+  it("reports every problem at once, naming the property and the fix", () => {
+    const issues = gatePolicyIssues(
+      {
+        scanner: "clair",
+        severity: "SEVERE",
+        ignore: [{ id: "CVE-1" }, { id: "not an id", reason: "short", expires: "2026-02-30" }],
+      },
+      "golden-images:gate",
+    );
+    const text = issues.map(formatIssue).join("\n");
+    expect(text).toContain('golden-images:gate.scanner: is not one of the allowed values (value: "clair"). Fix: use one of: "grype", "trivy"');
+    expect(text).toContain("golden-images:gate.severity");
+    expect(text).toContain("golden-images:gate.ignore[0].reason: is required");
+    expect(text).toContain("golden-images:gate.ignore[0].expires: is required");
+  });
+
+  it("checks ids, reasons, dates and duplicates once the structure is right", () => {
+    const issues = gatePolicyIssues(
+      {
+        ignore: [
+          { id: "not an id", reason: "short", expires: "2026-02-30" },
+          { id: "CVE-2024-1", reason: "vendor says not exploitable here", expires: "2026-13-01" },
+          { id: "CVE-2024-1", reason: "vendor says not exploitable here", expires: "2027-01-01" },
+        ],
+      },
+      "gate",
+    ).map((i) => `${i.path}: ${i.problem}`);
+    expect(issues).toEqual([
+      "gate.ignore[0].id: is not a vulnerability id",
+      "gate.ignore[0].reason: does not say why the finding is acceptable",
+      "gate.ignore[0].expires: is not a date YYYY-MM-DD",
+      "gate.ignore[1].expires: is not a date YYYY-MM-DD",
+      "gate.ignore[2].id: repeats ignore[1]",
+    ]);
+  });
+
+  it("parses only real calendar days", () => {
+    expect(parseDay("2024-02-29")).toBe(Date.UTC(2024, 1, 29));
+    expect(parseDay("2023-02-29")).toBeUndefined();
+    expect(parseDay("2023-2-1")).toBeUndefined();
+  });
+});
+
+describe("the gate's verdict", () => {
+  it("fails on a finding at or above the threshold and says which, with the fix", () => {
+    const v = evaluateGate([finding({})], {}, now);
+    expect(v.passed).toBe(false);
+    expect(verdictProblems(v)).toEqual(["CVE-2024-0002 (HIGH) in libssl3 3.0.1-1, fixed in 3.0.2-1"]);
+    expect(verdictSummary(v)).toMatch(/^FAILED: 1 problem\(s\): CVE-2024-0002 .* Fix: rebuild on a base with the fixed package versions/);
+  });
+
+  it("passes findings below the threshold (default HIGH) and counts them", () => {
+    const v = evaluateGate([finding({ severity: "MEDIUM" }), finding({ id: "CVE-2024-9", severity: "LOW" })], {}, now);
+    expect(v.passed).toBe(true);
+    expect(verdictSummary(v)).toBe("passed (2 below HIGH)");
+    expect(evaluateGate([finding({ severity: "MEDIUM" })], { severity: "MEDIUM" }, now).passed).toBe(false);
+    expect(evaluateGate([finding({ severity: "HIGH" })], { severity: "CRITICAL" }, now).passed).toBe(true);
+  });
+
+  it("an unexpired ignore entry lets a finding through and the verdict keeps its reason", () => {
+    const v = evaluateGate([finding({ id: "CVE-2024-0001" })], chain.gate, now);
+    expect(v.passed).toBe(true);
+    expect(v.ignored).toEqual([{ finding: finding({ id: "CVE-2024-0001" }), reason: "not reachable from the entrypoint", expires: "2099-01-01" }]);
+    expect(verdictSummary(v)).toContain("1 ignored (CVE-2024-0001: not reachable from the entrypoint, until 2099-01-01)");
+  });
+
+  it("an expired entry fails the gate and says which, even with nothing to ignore", () => {
+    const gate = { ignore: [{ id: "CVE-2024-0001", reason: "not reachable from the entrypoint", expires: "2026-11-25" }] };
+    const v = evaluateGate([], gate, now);
+    expect(v.passed).toBe(false);
+    expect(verdictProblems(v)).toEqual(["ignore entry CVE-2024-0001 expired on 2026-11-25"]);
+    expect(verdictSummary(v)).toContain("Fix: remove or renew the expired ignore entries");
+    // The day before, it still applies.
+    expect(evaluateGate([finding({ id: "CVE-2024-0001" })], gate, new Date("2026-11-24T23:59:59Z")).passed).toBe(true);
+  });
+
+  it("an entry for one package does not excuse another; a source package name matches", () => {
+    const gate = { ignore: [{ id: "CVE-2024-0002", package: "openssl", reason: "TLS is terminated by the proxy", expires: "2099-01-01" }] };
+    expect(evaluateGate([finding({})], gate, now).passed).toBe(true);
+    expect(evaluateGate([finding({ package: "curl", sourcePackage: "curl" })], gate, now).passed).toBe(false);
+  });
+
+  it("ignoreUnfixed lets findings without a fix through, never ones with a fix", () => {
+    expect(evaluateGate([finding({ fixedIn: [] })], { ignoreUnfixed: true }, now).passed).toBe(true);
+    expect(evaluateGate([finding({ fixedIn: [] })], {}, now).passed).toBe(false);
+    expect(evaluateGate([finding({})], { ignoreUnfixed: true }, now).passed).toBe(false);
+  });
+
+  it("counts a finding a scanner lists twice once", () => {
+    expect(evaluateGate([finding({}), finding({})], {}, now).blocking).toHaveLength(1);
+  });
+});
+
+describe("scanner reports", () => {
+  const grype = {
+    matches: [
+      {
+        vulnerability: { id: "CVE-2099-0001", severity: "High", fix: { versions: ["1.0-2"], state: "fixed" } },
+        artifact: { name: "golden-fixture", version: "1.0-1", type: "deb", upstreams: [] },
+      },
+      {
+        vulnerability: { id: "CVE-2099-0002", severity: "Critical", fix: { versions: [], state: "not-fixed" } },
+        artifact: { name: "libfoo1", version: "2.0", upstreams: [{ name: "foo" }] },
+      },
+    ],
+    descriptor: { name: "grype", version: "0.121.2", timestamp: "2026-11-25T02:00:00.000000000Z" },
+  };
+  const trivy = {
+    SchemaVersion: 2,
+    CreatedAt: "2026-11-25T02:00:00Z",
+    Trivy: { Version: "0.74.0" },
+    Results: [
+      { Target: "x (debian 12)", Vulnerabilities: [{ VulnerabilityID: "CVE-2099-0001", PkgName: "golden-fixture", SrcName: "golden-fixture", InstalledVersion: "1.0-1", FixedVersion: "1.0-2", Severity: "HIGH" }] },
+      { Target: "app" },
+    ],
+  };
+
+  it("reads Grype's matches and Trivy's results into the same findings", () => {
+    expect(findingsOf("grype", grype)).toEqual([
+      { id: "CVE-2099-0001", package: "golden-fixture", sourcePackage: "golden-fixture", installed: "1.0-1", fixedIn: ["1.0-2"], severity: "HIGH" },
+      { id: "CVE-2099-0002", package: "libfoo1", sourcePackage: "foo", installed: "2.0", fixedIn: [], severity: "CRITICAL" },
+    ]);
+    expect(findingsOf("trivy", trivy)).toEqual([{ id: "CVE-2099-0001", package: "golden-fixture", sourcePackage: "golden-fixture", installed: "1.0-1", fixedIn: ["1.0-2"], severity: "HIGH" }]);
+  });
+
+  it("refuses what is not a report of that scanner", () => {
+    expect(() => findingsOf("grype", trivy)).toThrow("not a Grype JSON report");
+    expect(() => findingsOf("trivy", grype)).toThrow("not a Trivy JSON report");
+    expect(() => findingsOf("trivy", null)).toThrow("not a Trivy JSON report");
+  });
+
+  it("wraps the report in cosign's vuln predicate with the verdict", () => {
+    const verdict = evaluateGate(findingsOf("grype", grype), {}, now);
+    const p = vulnPredicate("grype", grype, {}, verdict) as any;
+    expect(p.scanner).toMatchObject({ uri: "pkg:github/anchore/grype@v0.121.2", version: "v0.121.2", result: grype });
+    expect(p.invocation.parameters.gate.verdict.passed).toBe(false);
+    expect(p.metadata.scanStartedOn).toBe("2026-11-25T02:00:00.000Z");
+    expect((vulnPredicate("trivy", trivy, {}, verdict) as any).scanner.uri).toBe("pkg:github/aquasecurity/trivy@v0.74.0");
+  });
+});
+
+describe("the provenance", () => {
+  const pinned: ImageSpec = {
+    ...spec,
+    base: "127.0.0.1:5000/mirror/distroless/static-debian12:nonroot@sha256:" + "1".repeat(64),
+    builders: [{ ...spec.builders![0], image: "127.0.0.1:5000/mirror/library/gcc:12-bookworm@sha256:" + "2".repeat(64) }],
+  };
+  const p = provenancePredicate({ spec: pinned, policy, dockerfile: "FROM scratch\n", tag: "v1-abc", revision: "f".repeat(40), builderId: "urn:x" }) as any;
+
+  it("names the rendered Dockerfile's digest, every base digest and the source revision", () => {
+    expect(p.buildDefinition.externalParameters.dockerfile).toEqual({ digest: { sha256: sha256Hex("FROM scratch\n") } });
+    expect(p.buildDefinition.externalParameters.source.revision).toBe("f".repeat(40));
+    expect(p.buildDefinition.resolvedDependencies).toEqual([
+      { name: "base", uri: "docker://127.0.0.1:5000/mirror/distroless/static-debian12:nonroot", digest: { sha256: "1".repeat(64) } },
+      { name: "builders[0].image", uri: "docker://127.0.0.1:5000/mirror/library/gcc:12-bookworm", digest: { sha256: "2".repeat(64) } },
+    ]);
+    expect(p.runDetails.builder.id).toBe("urn:x");
+  });
+
+  it("prefers the spec's revision and is deterministic", () => {
+    const again = provenancePredicate({ spec: { ...pinned, source: { revision: "abc123" } }, policy, dockerfile: "FROM scratch\n", tag: "v1-abc", revision: "f".repeat(40), builderId: "urn:x" }) as any;
+    expect(again.buildDefinition.externalParameters.source.revision).toBe("abc123");
+    expect(JSON.stringify(provenancePredicate({ spec: pinned, policy, dockerfile: "FROM scratch\n", tag: "v1-abc", revision: "f".repeat(40), builderId: "urn:x" }))).toBe(JSON.stringify(p));
+  });
+});
+
+describe("signing settings", () => {
+  it("keyless needs the identity and an https issuer, and the transparency log", () => {
+    expect(signingSettingsIssues({ mode: "keyless", transparencyLog: false, issuer: "http://x" }, "golden-images:signing").map((i) => i.path)).toEqual([
+      "golden-images:signing.identity",
+      "golden-images:signing.issuer",
+      "golden-images:signing.transparencyLog",
+    ]);
+    expect(signingSettingsIssues({ mode: "keyless", identity: "https://ci/wf", issuer: "https://token.example" }, "s")).toEqual([]);
+  });
+
+  it("refuses identity and issuer outside keyless, and unknown modes or formats", () => {
+    expect(signingSettingsIssues({ identity: "x" }, "s").map((i) => i.problem)).toEqual(["applies to keyless signing only (mode is keypair)"]);
+    expect(signingSettingsIssues({ mode: "gpg", format: "v9" }, "s").map((i) => i.path)).toEqual(["s.mode", "s.format"]);
+  });
+});
