@@ -1,0 +1,223 @@
+// grype-db-fixture builds a Grype vulnerability database (schema 6) from a small JSON list of
+// advisories, with Grype's own database builder, and writes it as an archive that
+// `grype db import` accepts. It lets the tests and the offline main job scan against a known
+// database with nothing downloaded.
+//
+// usage: grype-db-fixture -in advisories.json -out db.tar.gz [-built 2026-01-01T00:00:00Z]
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/OneOfOne/xxhash"
+
+	"github.com/anchore/grype/grype/db"
+	"github.com/anchore/grype/grype/db/provider"
+)
+
+type advisory struct {
+	ID           string `json:"id"`
+	Distro       string `json:"distro"`
+	Release      string `json:"release"`
+	Package      string `json:"package"`
+	FixedVersion string `json:"fixedVersion"`
+	Severity     string `json:"severity"`
+	Description  string `json:"description"`
+}
+
+var (
+	idPattern      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*$`)
+	namePattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*$`)
+	releasePattern = regexp.MustCompile(`^[0-9]+$`)
+	severities     = map[string]string{"LOW": "Low", "MEDIUM": "Medium", "HIGH": "High", "CRITICAL": "Critical"}
+)
+
+func fail(code int, format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "grype-db-fixture: "+format+"\n", args...)
+	os.Exit(code)
+}
+
+func main() {
+	in := flag.String("in", "", "advisories JSON file")
+	out := flag.String("out", "", "archive to write (.tar.gz)")
+	built := flag.String("built", "2026-01-01T00:00:00Z", "build time recorded in the database (RFC 3339)")
+	flag.Parse()
+	if *in == "" || *out == "" {
+		fail(2, "usage: grype-db-fixture -in advisories.json -out db.tar.gz")
+	}
+	buildTime, err := time.Parse(time.RFC3339, *built)
+	if err != nil {
+		fail(2, "-built %q is not an RFC 3339 time: %v", *built, err)
+	}
+	raw, err := os.ReadFile(*in)
+	if err != nil {
+		fail(2, "cannot read %s: %v", *in, err)
+	}
+	var doc struct {
+		Advisories []advisory `json:"advisories"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		fail(2, "%s is not an advisory list: %v", *in, err)
+	}
+	if len(doc.Advisories) == 0 {
+		fail(2, "%s lists no advisories", *in)
+	}
+	for i, a := range doc.Advisories {
+		switch {
+		case !idPattern.MatchString(a.ID):
+			fail(2, "advisories[%d].id %q is not a vulnerability id", i, a.ID)
+		case a.Distro != "debian":
+			fail(2, "advisories[%d].distro %q: only debian is supported", i, a.Distro)
+		case !releasePattern.MatchString(a.Release):
+			fail(2, "advisories[%d].release %q is not a Debian release number such as 12", i, a.Release)
+		case !namePattern.MatchString(a.Package):
+			fail(2, "advisories[%d].package %q is not a Debian source package name", i, a.Package)
+		case a.FixedVersion == "":
+			fail(2, "advisories[%d].fixedVersion is empty", i)
+		case severities[a.Severity] == "":
+			fail(2, "advisories[%d].severity %q is not LOW, MEDIUM, HIGH or CRITICAL", i, a.Severity)
+		}
+	}
+
+	work, err := os.MkdirTemp("", "grype-db-fixture-")
+	if err != nil {
+		fail(1, "%v", err)
+	}
+	defer os.RemoveAll(work)
+	providerDir := filepath.Join(work, "input", "debian")
+	var checksums bytes.Buffer
+	for _, a := range doc.Advisories {
+		ns := fmt.Sprintf("debian:%s", a.Release)
+		rel := filepath.Join("results", "debian-"+a.Release, strings.ToLower(a.ID)+".json")
+		record := map[string]any{
+			"identifier": fmt.Sprintf("%s/%s", strings.Replace(ns, ":", ":", 1), strings.ToLower(a.ID)),
+			"schema":     "https://raw.githubusercontent.com/anchore/vunnel/main/schema/vulnerability/os/schema-1.1.0.json",
+			"item": map[string]any{
+				"Vulnerability": map[string]any{
+					"CVSS":        []any{},
+					"Description": a.Description,
+					"FixedIn": []any{map[string]any{
+						"Name":           a.Package,
+						"NamespaceName":  ns,
+						"VendorAdvisory": map[string]any{"AdvisorySummary": []any{}, "NoAdvisory": false},
+						"Version":        a.FixedVersion,
+						"VersionFormat":  "dpkg",
+					}},
+					"Link":          "",
+					"Metadata":      map[string]any{},
+					"Name":          a.ID,
+					"NamespaceName": ns,
+					"Severity":      severities[a.Severity],
+				},
+			},
+		}
+		content, _ := json.MarshalIndent(record, "", "  ")
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(providerDir, rel)), 0o755); err != nil {
+			fail(1, "%v", err)
+		}
+		if err := os.WriteFile(filepath.Join(providerDir, rel), content, 0o644); err != nil {
+			fail(1, "%v", err)
+		}
+		fmt.Fprintf(&checksums, "%s  %s\n", xxh64(content), rel)
+	}
+	if err := os.WriteFile(filepath.Join(providerDir, "checksums"), checksums.Bytes(), 0o644); err != nil {
+		fail(1, "%v", err)
+	}
+	metadata := map[string]any{
+		"provider":             "debian",
+		"urls":                 []string{"https://security-tracker.debian.org"},
+		"store":                "flat-file",
+		"timestamp":            buildTime.Format(time.RFC3339),
+		"version":              1,
+		"distribution_version": 1,
+		"processor":            "vunnel@0.54.0",
+		"listing":              map[string]any{"digest": xxh64(checksums.Bytes()), "path": "checksums", "algorithm": "xxh64"},
+		"schema": map[string]any{
+			"version": "1.0.3",
+			"url":     "https://raw.githubusercontent.com/anchore/vunnel/main/schema/provider-workspace-state/schema-1.0.3.json",
+		},
+		"stale": false,
+	}
+	meta, _ := json.MarshalIndent(metadata, "", "  ")
+	if err := os.WriteFile(filepath.Join(providerDir, "metadata.json"), meta, 0o644); err != nil {
+		fail(1, "%v", err)
+	}
+	state, err := provider.ReadState(filepath.Join(providerDir, "metadata.json"))
+	if err != nil {
+		fail(1, "reading the provider state: %v", err)
+	}
+	buildDir := filepath.Join(work, "build")
+	if err := os.MkdirAll(buildDir, 0o755); err != nil {
+		fail(1, "%v", err)
+	}
+	err = db.Build(db.BuildConfig{
+		SchemaVersion: 6,
+		Directory:     buildDir,
+		States:        provider.States{*state},
+		Timestamp:     buildTime,
+		Hydrate:       true,
+		BatchSize:     100,
+	})
+	if err != nil {
+		fail(1, "building the database: %v", err)
+	}
+	if err := writeArchive(*out, buildDir, []string{"vulnerability.db", "import.json"}, buildTime); err != nil {
+		fail(1, "writing %s: %v", *out, err)
+	}
+	fmt.Fprintf(os.Stderr, "grype-db-fixture: %d advisories -> %s\n", len(doc.Advisories), *out)
+}
+
+func xxh64(content []byte) string {
+	h := xxhash.New64()
+	_, _ = h.Write(content)
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+func writeArchive(out, dir string, names []string, mtime time.Time) error {
+	f, err := os.Create(out + ".tmp")
+	if err != nil {
+		return err
+	}
+	gz := gzip.NewWriter(f)
+	tw := tar.NewWriter(gz)
+	for _, name := range names {
+		src, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		info, err := src.Stat()
+		if err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: info.Size(), ModTime: mtime, Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, src); err != nil {
+			return err
+		}
+		src.Close()
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := gz.Close(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(out+".tmp", out)
+}
