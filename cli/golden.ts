@@ -16,7 +16,7 @@ import { CATALOG, FLAVORS } from "../components/spec/catalog";
 import { configValuesFromStackFile, parseStackConfig, StackConfig } from "../stacks/config";
 import { renderPlanScript } from "../components/plan/script";
 import { ImageResult, LocalSupplyChain, localPlan, readPromotion, runLocalPipeline, SetupError, StepError } from "../executors/local";
-import { ensureLocalKeyPair, localSigning, localSigningPlan } from "../executors/local-signing";
+import { ensureLocalKeyPair, goldenStateDir, localSigning, localSigningPlan } from "../executors/local-signing";
 import { cosignVerifyArgs } from "../components/signing/cosign";
 import { SIGNING_DEFAULTS, SigningPlan } from "../components/signing/types";
 import { writeDockerConfig } from "./docker-config";
@@ -231,7 +231,7 @@ async function localSupplyChain(config: StackConfig, projectDir: string, planOnl
 }
 
 function stateDir(): string {
-  return process.env.GOLDEN_STATE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-golden-image");
+  return goldenStateDir(process.env);
 }
 
 /** The checkout's commit, for the provenance of images whose spec names no revision. */
@@ -379,7 +379,7 @@ function reportFailure(e: unknown, io: GoldenIo, state: { verbose: boolean; proj
   }
   if (e instanceof StepError) {
     for (const r of e.completed) {
-      io.stderr(`golden: ${r.image}: pushed and verified ${r.ref}\n`);
+      io.stderr(`golden: ${r.image}: ${r.promoted !== undefined ? `gate ${r.gate ?? ""}; signed, attested, verified and promoted` : "pushed and verified"} ${r.ref}\n`);
     }
     for (const f of e.failures) {
       if (state.verbose && f.log !== undefined) {

@@ -43,8 +43,18 @@ export type { RepositoryPolicyArgs } from "./render/iam";
 // The pipeline plan and its script form (for executors)
 export { STEP_KINDS, TOOL_NAMES } from "./plan/types";
 export type { Plan, Step, StepKind, StepRun, ToolName } from "./plan/types";
-export { planImage, planImages } from "./plan/planner";
-export type { ImageTarget } from "./plan/planner";
+export { planImage, planImages, SUPPLY_CHAIN_KINDS } from "./plan/planner";
+export type { ImageTarget, SupplyChainTarget } from "./plan/planner";
 export { renderPlanScript } from "./plan/script";
 export { TOOLS } from "./plan/tools";
 export type { ToolInfo } from "./plan/tools";
+
+// Signing, the vulnerability gate and attestations
+export { SIGNING_MODES, SIGNATURE_FORMATS, SIGNING_DEFAULTS, ATTESTATION_TYPES, PREDICATE_TYPE_URIS } from "./signing/types";
+export type { SigningMode, SignatureFormat, SigningPlan, SigningSettings, AttestationKind } from "./signing/types";
+export { SCANNERS, SEVERITIES, THRESHOLDS, GATE_DEFAULTS, gatePolicyIssues, evaluateGate, findingsOf, verdictSummary } from "./signing/gate";
+export type { GatePolicy, IgnoreEntry, Scanner, Severity, Threshold, Finding, GateVerdict, IgnoredFinding } from "./signing/gate";
+export { signingSettingsIssues } from "./signing/validate";
+export { cosignSignArgs, cosignAttestArgs, cosignVerifyArgs, cosignVerifyAttestationArgs } from "./signing/cosign";
+export { provenancePredicate, vulnPredicate, PROVENANCE_BUILD_TYPE } from "./signing/predicates";
+export type { ProvenanceInput } from "./signing/predicates";

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { SignatureFormat, SigningPlan } from "../components/signing/types";
 import { run, toolCommand } from "./plan-runner";
@@ -69,4 +70,9 @@ export function localSigning(keys: LocalKeyPair, format: SignatureFormat): { sig
 /** The plan's signing for the local key pair, without reading it (for printing a plan). */
 export function localSigningPlan(format: SignatureFormat): SigningPlan {
   return { mode: "keypair", key: `env://${LOCAL_KEY_ENV.privateKey}`, publicKey: `env://${LOCAL_KEY_ENV.publicKey}`, format };
+}
+
+/** The cache directory the scripts use (scripts/lib.sh): $GOLDEN_STATE_DIR, else ~/.cache/pulumi-golden-image. */
+export function goldenStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GOLDEN_STATE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-golden-image");
 }

@@ -10,6 +10,8 @@ fi
 npx tsc -p tsconfig.build.json
 bash scripts/setup.sh >/dev/null
 eval "$(bash scripts/services.sh env)"
+# cosign, Syft and the scanners at their pinned versions, and the scanners' database (offline here).
+eval "$(bash scripts/supply-chain.sh)"
 if [[ $# -eq 0 ]]; then
   set -- build --stack dev
 fi

@@ -36,6 +36,8 @@ trap cleanup EXIT
 
 say "setup: engine, registry, offline bases"
 bash scripts/setup.sh >/dev/null
+say "supply-chain tools (cosign, Syft, Grype, Trivy) and the offline vulnerability databases"
+eval "$(bash scripts/supply-chain.sh)"
 say "checkov"
 GOLDEN_CHECKOV="$(bash scripts/install-checkov.sh | tail -n 1)"
 export GOLDEN_CHECKOV

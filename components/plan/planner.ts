@@ -220,7 +220,7 @@ function supplyChainSteps(spec: ImageSpec, target: ImageTarget, chain: SupplyCha
     step(
       "provenance",
       `SLSA provenance of ${spec.name}: the rendered Dockerfile's digest, the base digests, the source revision`,
-      ["pin", "render"],
+      ["pin", "render", "verify"],
       {
         tool: "golden",
         args: [

@@ -8,7 +8,8 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { assertEngine, ROOT, testEnv, TestEnv } from "./helpers/env";
+import { assertEngine, ROOT, supplyChainEnv, testEnv, TestEnv } from "./helpers/env";
+import { ensureLocalKeyPair, goldenStateDir, localSigning } from "../../executors/local-signing";
 
 jest.setTimeout(10 * 60 * 1000);
 
@@ -21,6 +22,7 @@ beforeAll(() => {
   }
   assertEngine();
   env = testEnv();
+  supplyChainEnv();
 });
 
 function golden(args: string[], extraEnv: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
@@ -59,8 +61,8 @@ it("builds the dev stack and prints the summary table with digest-pinned refs", 
   const r = golden(["build", "--stack", "dev", "--image", "hello-static", "--image", "hello-scratch", "--prefix", "cli/"]);
   expect(r.stderr).toContain("[1/2] hello-static: build");
   expect(r.code).toBe(0);
-  expect(r.stdout).toMatch(/^IMAGE\s+FLAVOR\s+DIGEST\s+SIZE\s+USER\s+BUILD$/m);
-  expect(r.stdout).toMatch(/^hello-static\s+distroless-static\s+sha256:[a-f0-9]{12}\s+[\d.]+ KiB\s+65532:65532\s+[\d.]+s$/m);
+  expect(r.stdout).toMatch(/^IMAGE\s+FLAVOR\s+DIGEST\s+SIZE\s+USER\s+GATE\s+SIGNATURE\s+TIME$/m);
+  expect(r.stdout).toMatch(/^hello-static\s+distroless-static\s+sha256:[a-f0-9]{12}\s+[\d.]+ KiB\s+65532:65532\s+passed \(0 below HIGH\)\s+verified\s+[\d.]+s$/m);
   expect(r.stdout).toMatch(new RegExp(`^  ${env.registry.replace(/\./g, "\\.")}/cli/hello-scratch@sha256:[a-f0-9]{64}$`, "m"));
 });
 
@@ -131,7 +133,7 @@ it("reports what it did push and verify when another image fails, and prints the
   const r = golden(["build", "--stack", "t", "--project-dir", dir, "--prefix", "cli/", "--verbose"]);
   expect(r.code).toBe(1);
   const lines = r.stderr.trim().split("\n");
-  expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^golden: hello-scratch: pushed and verified ${env.registry.replace(/\./g, "\\.")}/cli/hello-scratch@sha256:[a-f0-9]{64}$`)));
+  expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^golden: hello-scratch: gate passed \\(0 below HIGH\\); signed, attested, verified and promoted ${env.registry.replace(/\./g, "\\.")}/cli/hello-scratch@sha256:[a-f0-9]{64}$`)));
   expect(lines[lines.length - 1]).toMatch(/^golden: a-broken-one: step build failed: /);
   // --verbose: the build's own output, the failing compiler line included.
   expect(r.stderr).toMatch(/\$ buildctl build --frontend dockerfile\.v0/);
@@ -162,7 +164,7 @@ it("names the image, the step and the fix when the registry freezes (accepts, ne
   }
 });
 
-it("renders the plan as a script that gives the same digest as `golden build`, from another directory", () => {
+it("renders the plan as a script that gives the same digest as `golden build`, signed and promoted, from another directory", async () => {
   const built = golden(["build", "--image", "hello-static", "--prefix", "cli/", "--json"]);
   expect(built.code).toBe(0);
   const [result] = JSON.parse(built.stdout) as { digest: string; taggedRef: string }[];
@@ -175,13 +177,18 @@ it("renders the plan as a script that gives the same digest as `golden build`, f
   fs.writeFileSync(path.join(copy, "plan.sh"), script.stdout);
   const cfg = fs.mkdtempSync(path.join(os.tmpdir(), "golden-cfg-"));
   fs.writeFileSync(path.join(cfg, "config.json"), JSON.stringify({ auths: { [env.registry]: { auth: Buffer.from(`${env.username}:${env.password}`).toString("base64") } } }));
+  // The key pair reaches the script the way a CI job's secrets do: through the environment only.
+  const { secretEnv } = localSigning(await ensureLocalKeyPair(goldenStateDir()), "classic");
+  expect(script.stdout).not.toContain(secretEnv.COSIGN_PASSWORD);
   const r = spawnSync("sh", ["plan.sh"], {
     cwd: copy,
     encoding: "utf8",
-    env: { ...process.env, GOLDEN_CLI: `${process.execPath} ${BIN}`, DOCKER_CONFIG: cfg, REGISTRY_AUTH_FILE: path.join(cfg, "config.json") },
+    env: { ...process.env, ...secretEnv, GOLDEN_CLI: `${process.execPath} ${BIN}`, DOCKER_CONFIG: cfg, REGISTRY_AUTH_FILE: path.join(cfg, "config.json") },
   });
   expect(r.stderr).toContain("== hello-static:verify");
+  expect(r.stderr).toContain("== hello-static:promote");
   expect(r.status).toBe(0);
   const verified = fs.readFileSync(path.join(copy, ".golden/run/hello-static/verified.ref"), "utf8").trim();
   expect(verified).toBe(`${result.taggedRef.split(/:(?=[^:/]+$)/)[0]}@${result.digest}`);
+  expect(JSON.parse(fs.readFileSync(path.join(copy, ".golden/promoted/hello-static.json"), "utf8")).ref).toBe(verified);
 });

@@ -102,3 +102,25 @@ export function imageFiles(ref: string): string[] {
     docker(["rm", "-f", id], { allowFailure: true });
   }
 }
+
+/**
+ * The supply-chain tools and scanner databases (`scripts/supply-chain.sh`), exported into this
+ * process unless already there. Fails (never skips) when they cannot be installed.
+ */
+export function supplyChainEnv(): Record<string, string> {
+  const keys = ["GOLDEN_COSIGN", "GOLDEN_SYFT", "GOLDEN_GRYPE", "GOLDEN_TRIVY", "GRYPE_DB_CACHE_DIR", "TRIVY_CACHE_DIR"];
+  if (keys.some((k) => process.env[k] === undefined)) {
+    const out = spawnSync("bash", [path.join(ROOT, "scripts", "supply-chain.sh")], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (out.status !== 0) {
+      throw new Error(`the supply-chain tools are not installed (${out.stderr.trim().split("\n").pop()}). Fix: run \`bash scripts/supply-chain.sh\``);
+    }
+    for (const m of out.stdout.matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)) {
+      process.env[m[1]] = m[2].replace(/^'(.*)'$/, "$1");
+    }
+  }
+  const missing = keys.filter((k) => process.env[k] === undefined || process.env[k] === "");
+  if (missing.length > 0) {
+    throw new Error(`supply-chain settings missing: ${missing.join(", ")}. Fix: run \`eval "$(bash scripts/supply-chain.sh)"\``);
+  }
+  return Object.fromEntries(keys.map((k) => [k, process.env[k] as string]));
+}
