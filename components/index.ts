@@ -58,3 +58,8 @@ export { signingSettingsIssues } from "./signing/validate";
 export { cosignSignArgs, cosignAttestArgs, cosignVerifyArgs, cosignVerifyAttestationArgs } from "./signing/cosign";
 export { provenancePredicate, vulnPredicate, PROVENANCE_BUILD_TYPE } from "./signing/predicates";
 export type { ProvenanceInput } from "./signing/predicates";
+export { SigningKey, validateSigningKeyArgs, KEYPAIR_ENV } from "./signing/signing-key";
+export type { SigningKeyArgs, KmsSigningKeyArgs, KeypairSigningKeyArgs, KeylessSigningKeyArgs } from "./signing/signing-key";
+export { encryptCosignPrivateKey } from "./signing/cosign-key";
+export { renderSigningKeyPolicy, renderEcrKeyPolicy } from "./render/kms-policy";
+export type { SigningKeyPolicyArgs, EcrKeyPolicyArgs } from "./render/kms-policy";

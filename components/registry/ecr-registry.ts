@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { renderRepositoryPolicy, validateRepositoryPolicyArgs } from "../render/iam";
+import { renderEcrKeyPolicy } from "../render/kms-policy";
 import { joinKey, joinPath, throwIfIssues, ValidationIssue } from "../render/issues";
 import { DefaultLifecycleOptions, defaultLifecycleRules, renderLifecyclePolicy, validateDefaultLifecycleOptions } from "../render/lifecycle";
 import { BUILD_CACHE_TAG, byImage, EcrRegistryBase, ECR_TAG_RULES } from "./ecr-base";
@@ -37,6 +38,10 @@ export interface EcrRegistryArgs {
   /** Customer-managed KMS key ARN the repositories are encrypted with.
    *  @default none (a key with rotation and a 30-day deletion window is created) */
   readonly kmsKeyArn?: pulumi.Input<string>;
+  /** Principals that administer the created KMS key (they manage it and cannot use it; only ECR uses it,
+   *  on behalf of the account's principals). Ignored with kmsKeyArn.
+   *  @default the role running `pulumi up` */
+  readonly keyAdministrators?: readonly pulumi.Input<string>[];
   /** Continuous enhanced (Inspector) scanning of the repositories. Registry-wide setting: only one
    *  EcrRegistry per account and region may turn it on.
    *  @default false */
@@ -67,6 +72,7 @@ const ARG_KEYS = [
   "images",
   "repositoryPrefix",
   "kmsKeyArn",
+  "keyAdministrators",
   "enhancedScanning",
   "lifecycle",
   "pullPrincipals",
@@ -182,6 +188,17 @@ export function validateEcrRegistryArgs(args: EcrRegistryArgs): ValidationIssue[
       problem: "is not a KMS key ARN",
       fix: "give arn:<partition>:kms:<region>:<account>:key/<key-id>, or omit it to create a key",
     });
+  }
+  if (args.keyAdministrators !== undefined) {
+    if (!Array.isArray(args.keyAdministrators) || args.keyAdministrators.length === 0) {
+      issues.push({ path: "keyAdministrators", value: args.keyAdministrators, problem: "must be a non-empty list of IAM principal ARNs", fix: "give the roles that administer the key (include the one running pulumi up), or omit it for that role alone" });
+    } else {
+      args.keyAdministrators.forEach((a, i) => {
+        if (typeof a === "string" && !/^arn:aws(?:-[a-z]+)*:iam::\d{12}:(?:role|user)\/\S+$/.test(a)) {
+          issues.push({ path: `keyAdministrators[${i}]`, value: a, problem: "is not an IAM role or user ARN", fix: 'give e.g. "arn:aws:iam::123456789012:role/platform-admin"' });
+        }
+      });
+    }
   }
   for (const key of ["enhancedScanning", "allowDelete"] as const) {
     if (args[key] !== undefined && typeof args[key] !== "boolean") {
@@ -311,9 +328,15 @@ export class EcrRegistry extends EcrRegistryBase {
     if (args.kmsKeyArn !== undefined) {
       this.kmsKeyArn = pulumi.output(args.kmsKeyArn);
     } else {
+      // A key policy of its own: administrators manage the key, ECR alone uses it (no account-wide kms:*).
+      const caller = aws.getCallerIdentityOutput({}, { parent: this });
+      const administrators = args.keyAdministrators ?? [aws.iam.getSessionContextOutput({ arn: caller.arn }, { parent: this }).issuerArn];
+      const policy = pulumi
+        .all([pulumi.output(administrators), caller.accountId, aws.getRegionOutput({}, { parent: this }).region, aws.getPartitionOutput({}, { parent: this }).partition])
+        .apply(([admins, accountId, region, partition]) => renderEcrKeyPolicy({ administrators: admins, accountId, region, partition }));
       const key = new aws.kms.Key(
         `${name}-key`,
-        { description: `Encrypts the golden image repositories of ${name}`, enableKeyRotation: true, deletionWindowInDays: KMS_DELETION_WINDOW_DAYS },
+        { description: `Encrypts the golden image repositories of ${name}`, enableKeyRotation: true, deletionWindowInDays: KMS_DELETION_WINDOW_DAYS, policy },
         { parent: this, ...retain },
       );
       new aws.kms.Alias(`${name}-key-alias`, { name: kmsAliasName(name, prefix), targetKeyId: key.keyId }, { parent: this });

@@ -407,7 +407,7 @@ describe("validateEcrRegistryArgs", () => {
       "a misspelled argument",
       { images: ["base"], replicationRegion: ["eu-central-1"] },
       [
-        'replicationRegion: is not an EcrRegistry argument (value: ["eu-central-1"]). Fix: remove it or correct the spelling (allowed: images, repositoryPrefix, kmsKeyArn, enhancedScanning, lifecycle, pullPrincipals, pullOrganizationId, pullThroughCache, replicationRegions, allowDelete)',
+        'replicationRegion: is not an EcrRegistry argument (value: ["eu-central-1"]). Fix: remove it or correct the spelling (allowed: images, repositoryPrefix, kmsKeyArn, keyAdministrators, enhancedScanning, lifecycle, pullPrincipals, pullOrganizationId, pullThroughCache, replicationRegions, allowDelete)',
       ],
     ],
     [
@@ -543,7 +543,7 @@ describe("documented defaults", () => {
   it("THEN every optional field documents its default", () => {
     expect([...registryDefaults.entries()].filter(([, d]) => d === "(missing)")).toEqual([]);
     expect([...registryDefaults.keys()].sort()).toEqual(
-      ["allowDelete", "enhancedScanning", "kmsKeyArn", "lifecycle", "pullOrganizationId", "pullPrincipals", "pullThroughCache", "replicationRegions", "repositoryPrefix"].sort(),
+      ["allowDelete", "enhancedScanning", "keyAdministrators", "kmsKeyArn", "lifecycle", "pullOrganizationId", "pullPrincipals", "pullThroughCache", "replicationRegions", "repositoryPrefix"].sort(),
     );
     expect(Object.fromEntries(lifecycleDefaults)).toEqual({ untaggedRetentionDays: "14", keepReleases: "30", releaseTagPrefixes: '["v"]' });
   });

@@ -36,7 +36,7 @@ const CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>
     const digest = REGISTRY_DIGESTS.get(name) ?? `sha256:${crypto.createHash("sha256").update(name).digest("hex")}`;
     return { name, sha256Digest: digest, insecureSkipVerify: inputs.insecureSkipVerify ?? false, id: name };
   },
-  "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/test`, userId: "AIDTEST", id: ACCOUNT_ID }),
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT_ID, arn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/deployer/session`, userId: "AIDTEST", id: ACCOUNT_ID }),
   "aws:index/getRegion:getRegion": () => ({ name: REGION, region: REGION, id: REGION }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "example.test", id: "aws" }),
   "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
@@ -46,6 +46,25 @@ const CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>
     password: "mock-password",
     expiresAt: "2030-01-01T00:00:00Z",
     id: "token",
+  }),
+  "aws:iam/getSessionContext:getSessionContext": (inputs) => ({
+    arn: inputs.arn,
+    issuerArn: String(inputs.arn).replace(/^arn:aws:sts::(\d+):assumed-role\/([^/]+)\/.*$/, "arn:aws:iam::$1:role/$2"),
+    issuerId: "AROATEST",
+    issuerName: "deployer",
+    sessionName: "session",
+    id: inputs.arn,
+  }),
+  "aws:kms/getPublicKey:getPublicKey": (inputs) => ({
+    keyId: inputs.keyId,
+    arn: inputs.keyId,
+    publicKeyPem: `-----BEGIN PUBLIC KEY-----\nMOCK-${String(inputs.keyId)}\n-----END PUBLIC KEY-----\n`,
+    publicKey: "",
+    customerMasterKeySpec: "ECC_NIST_P256",
+    keyUsage: "SIGN_VERIFY",
+    signingAlgorithms: ["ECDSA_SHA_256"],
+    encryptionAlgorithms: [],
+    id: inputs.keyId,
   }),
   "aws:iam/getPolicyDocument:getPolicyDocument": (inputs) => ({ json: JSON.stringify(inputs), id: "doc" }),
   "aws:ecr/getRepository:getRepository": (inputs) => {
@@ -79,6 +98,17 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
       const tag: string = (inputs.tags ?? [])[0] ?? name;
       return { digest, ref: `${tag.replace(/:[^:/]+$/, "")}@${digest}`, contextHash: "hash" };
     }
+    case "tls:index/privateKey:PrivateKey": {
+      // A real key, so what the component derives from it (cosign's format) is real too.
+      const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+      return {
+        privateKeyPemPkcs8: privateKey.export({ format: "pem", type: "pkcs8" }),
+        privateKeyPem: privateKey.export({ format: "pem", type: "sec1" }),
+        publicKeyPem: publicKey.export({ format: "pem", type: "spki" }),
+      };
+    }
+    case "random:index/randomPassword:RandomPassword":
+      return { result: crypto.createHash("sha256").update(name).digest("base64url").slice(0, inputs.length ?? 16) };
     default:
       return {};
   }
