@@ -3,6 +3,7 @@
 # Not a test: prints a Markdown table and writes bench/results.md. See bench/README.md.
 #
 # usage: bash scripts/bench.sh [--runs N] [--image NAME ...] [--output FILE]
+#        bash scripts/bench.sh supply-chain [--runs N] [--image NAME ...] [--scanner grype|trivy]
 #        (or: npm run bench -- --runs 5)
 #
 # WARNING: every cold run calls `buildctl prune --all` on the BuildKit daemon; other builds
@@ -34,6 +35,13 @@ export DOCKER_BUILDKIT=1
 export GOLDEN_DOCKER=/usr/bin/docker
 
 status=0
-node dist/bench/build-bench.js "$@" || status=$?
+if [[ "${1:-}" == supply-chain ]]; then
+  shift
+  # cosign, Syft, the scanners and their (offline) databases.
+  eval "$(bash scripts/supply-chain.sh)"
+  node dist/bench/supply-chain-bench.js "$@" || status=$?
+else
+  node dist/bench/build-bench.js "$@" || status=$?
+fi
 echo "[bench] scripts/bench.sh finished in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s (exit $status)" >&2
 exit "$status"
