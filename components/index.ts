@@ -63,3 +63,4 @@ export type { SigningKeyArgs, KmsSigningKeyArgs, KeypairSigningKeyArgs, KeylessS
 export { encryptCosignPrivateKey } from "./signing/cosign-key";
 export { renderSigningKeyPolicy, renderEcrKeyPolicy } from "./render/kms-policy";
 export type { SigningKeyPolicyArgs, EcrKeyPolicyArgs } from "./render/kms-policy";
+export { signingKeyArgsFromSettings } from "./signing/signing-key";

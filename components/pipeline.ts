@@ -8,6 +8,9 @@ import { Registry } from "./registry/registry";
 import { throwIfIssues, ValidationIssue } from "./render/issues";
 import { validateImages } from "./render/validate";
 import { EnvironmentPolicy, ImageSpec } from "./spec/types";
+import { GatePolicy, gatePolicyIssues } from "./signing/gate";
+import { SigningKey, SigningKeyArgs, validateSigningKeyArgs } from "./signing/signing-key";
+import { SigningPlan } from "./signing/types";
 
 /** Registry choice: a backend by `type` (see registry/backends.ts): an ECR registry the pipeline
  *  creates, a registry made elsewhere, or any registered backend with its own arguments. */
@@ -26,6 +29,13 @@ export interface GoldenImagePipelineArgs {
   /** Build settings applied to every image (see HardenedImageArgs).
    *  @default {} (HardenedImage defaults) */
   readonly build?: Pick<HardenedImageArgs, "tagPrefix" | "cache" | "baseDirectory" | "buildOnPreview">;
+  /** The key images are signed with (a SigningKey child is created). Its `signing` (key references
+   *  only) is what the plan's executors sign and verify with.
+   *  @default none (no key: the pipeline builds and pushes; nothing is signed) */
+  readonly signing?: SigningKeyArgs;
+  /** The vulnerability gate the executors apply (validated here with everything else).
+   *  @default {} (grype, HIGH and above block, no ignore entries) */
+  readonly gate?: GatePolicy;
 }
 
 type BuildSettings = NonNullable<GoldenImagePipelineArgs["build"]>;
@@ -46,6 +56,10 @@ export function validateGoldenImagePipelineArgs(args: GoldenImagePipelineArgs): 
   }
   const build = structuralIssues(buildSettingsSchema, args.build, "build");
   issues.push(...(build.length > 0 ? build : baseDirectoryIssues(args.build?.baseDirectory, "build.baseDirectory")));
+  if (args.signing !== undefined) {
+    issues.push(...validateSigningKeyArgs(args.signing).map((i) => ({ ...i, path: prefixPath("signing", i.path === "args" ? "" : i.path) })));
+  }
+  issues.push(...gatePolicyIssues(args.gate ?? {}, "gate"));
   const registry = args.registry as { type?: unknown } | undefined;
   const backend = registryBackend(registry?.type);
   if (backend === undefined) {
@@ -64,7 +78,7 @@ export function validateGoldenImagePipelineArgs(args: GoldenImagePipelineArgs): 
 
 /**
  * The whole golden-image pipeline for one environment: the registry and every hardened image.
- * Signing, the scan gate and rebuild schedules plug in as further optional args.
+ * With `signing`, its SigningKey too; the gate is validated here and applied by the executors.
  */
 export class GoldenImagePipeline extends pulumi.ComponentResource {
   public readonly registry: Registry;
@@ -73,6 +87,14 @@ export class GoldenImagePipeline extends pulumi.ComponentResource {
   public readonly refs: pulumi.Output<Record<string, string>>;
   /** Image name -> rendered Dockerfile. */
   public readonly dockerfiles: pulumi.Output<Record<string, string>>;
+  /** The signing key, when `signing` was given. */
+  public readonly signingKey?: SigningKey;
+  /** How the executors sign and verify (key references only), when `signing` was given. */
+  public readonly signing?: pulumi.Output<SigningPlan>;
+  /** The public key consumers verify with (empty for keyless), when `signing` was given. */
+  public readonly signingPublicKey?: pulumi.Output<string>;
+  /** The vulnerability gate, validated. */
+  public readonly gate: GatePolicy;
 
   constructor(name: string, args: GoldenImagePipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("golden-image:index:GoldenImagePipeline", name, {}, opts);
@@ -91,7 +113,13 @@ export class GoldenImagePipeline extends pulumi.ComponentResource {
     this.images = images;
     this.refs = collect(images, (i) => i.ref);
     this.dockerfiles = collect(images, (i) => i.dockerfile);
-    this.registerOutputs({ refs: this.refs, dockerfiles: this.dockerfiles });
+    this.gate = args.gate ?? {};
+    if (args.signing !== undefined) {
+      this.signingKey = new SigningKey(`${name}-signing`, args.signing, { parent: this });
+      this.signing = this.signingKey.signing;
+      this.signingPublicKey = this.signingKey.publicKeyPem;
+    }
+    this.registerOutputs({ refs: this.refs, dockerfiles: this.dockerfiles, ...(this.signing !== undefined ? { signing: this.signing, signingPublicKey: this.signingPublicKey } : {}) });
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { GoldenImagePipeline } from "../components/pipeline";
+import { signingKeyArgsFromSettings } from "../components/signing/signing-key";
 import { CONFIG_NAMESPACE, parseStackConfig, StackConfig } from "./config";
 
 /** Reads every `golden-images:*` key; values set as YAML objects arrive as JSON text. */
@@ -37,5 +38,7 @@ export function createStack(): GoldenImagePipeline {
     policy: config.policy,
     // Pulumi runs the program from the project directory, where the contexts live.
     build: { baseDirectory: "." },
+    signing: signingKeyArgsFromSettings(config.signing),
+    gate: config.gate,
   });
 }

@@ -17,8 +17,8 @@ import * as tls from "@pulumi/tls";
 import { joinKey, throwIfIssues, ValidationIssue } from "../render/issues";
 import { renderSigningKeyPolicy } from "../render/kms-policy";
 import { encryptCosignPrivateKey } from "./cosign-key";
-import { SIGNATURE_FORMATS, SignatureFormat, SIGNING_MODES, SigningPlan } from "./types";
-import { signingSettingsIssues } from "./validate";
+import { SIGNATURE_FORMATS, SignatureFormat, SIGNING_MODES, SigningPlan, SigningSettings } from "./types";
+import { keylessIssues } from "./validate";
 
 export const SIGNING_KEY_TYPE = "golden-image:signing:SigningKey";
 
@@ -28,6 +28,9 @@ export const KEYPAIR_ENV = { privateKey: "COSIGN_PRIVATE_KEY", publicKey: "COSIG
 interface CommonArgs {
   /** @default "classic" */
   readonly format?: SignatureFormat;
+  /** Upload signatures to the transparency log and require them at verification.
+   *  @default false for keypair and kms (private images stay out of the public log), true for keyless */
+  readonly transparencyLog?: boolean;
 }
 
 export interface KmsSigningKeyArgs extends CommonArgs {
@@ -66,9 +69,9 @@ export interface KeylessSigningKeyArgs extends CommonArgs {
 export type SigningKeyArgs = KmsSigningKeyArgs | KeypairSigningKeyArgs | KeylessSigningKeyArgs;
 
 const KEYS: Record<string, readonly string[]> = {
-  kms: ["mode", "format", "alias", "signers", "verifiers", "administrators", "deletionWindowInDays"],
-  keypair: ["mode", "format", "privateKey", "password", "publicKey"],
-  keyless: ["mode", "format", "identity", "issuer"],
+  kms: ["mode", "format", "transparencyLog", "alias", "signers", "verifiers", "administrators", "deletionWindowInDays"],
+  keypair: ["mode", "format", "transparencyLog", "privateKey", "password", "publicKey"],
+  keyless: ["mode", "format", "transparencyLog", "identity", "issuer"],
 };
 const ALIAS = /^(?!aws\/)[A-Za-z0-9/_-]{1,250}$/;
 const PRINCIPAL_ARN = /^arn:aws(?:-[a-z]+)*:(?:iam::\d{12}:(?:role|user|root)(?:\/\S*)?|iam::\d{12}:root)$/;
@@ -126,7 +129,7 @@ export function validateSigningKeyArgs(args: SigningKeyArgs): ValidationIssue[] 
       issues.push({ path: "publicKey", value: args.publicKey.slice(0, 40), problem: "is not a PEM public key", fix: "give the cosign.pub file `cosign generate-key-pair` writes" });
     }
   } else {
-    issues.push(...signingSettingsIssues({ mode: "keyless", identity: args.identity, issuer: args.issuer }, ""));
+    issues.push(...keylessIssues(args, (k) => k));
   }
   return issues;
 }
@@ -148,6 +151,7 @@ export class SigningKey extends pulumi.ComponentResource {
     super(SIGNING_KEY_TYPE, name, {}, validated(name, args, opts));
     this.mode = args.mode;
     const format = args.format ?? "classic";
+    const tlog = args.transparencyLog !== undefined ? { transparencyLog: args.transparencyLog } : {};
     if (args.mode === "kms") {
       const alias = `alias/${args.alias ?? `golden-signing-${name}`}`;
       const administrators: pulumi.Input<readonly pulumi.Input<string>[]> =
@@ -170,7 +174,7 @@ export class SigningKey extends pulumi.ComponentResource {
       this.keyArn = key.arn;
       this.publicKeyPem = aws.kms.getPublicKeyOutput({ keyId: key.arn }, { parent: this }).publicKeyPem;
       const ref = `awskms:///${alias}`;
-      this.signing = pulumi.output({ mode: "kms" as const, key: ref, publicKey: ref, format });
+      this.signing = pulumi.output({ mode: "kms" as const, key: ref, publicKey: ref, format, ...tlog });
     } else if (args.mode === "keypair") {
       let privateKey: pulumi.Output<string>;
       let password: pulumi.Output<string>;
@@ -187,10 +191,10 @@ export class SigningKey extends pulumi.ComponentResource {
       }
       this.privateKey = privateKey;
       this.password = password;
-      this.signing = pulumi.output({ mode: "keypair" as const, key: `env://${KEYPAIR_ENV.privateKey}`, publicKey: `env://${KEYPAIR_ENV.publicKey}`, format });
+      this.signing = pulumi.output({ mode: "keypair" as const, key: `env://${KEYPAIR_ENV.privateKey}`, publicKey: `env://${KEYPAIR_ENV.publicKey}`, format, ...tlog });
     } else {
       this.publicKeyPem = pulumi.output("");
-      this.signing = pulumi.output({ mode: "keyless" as const, identity: args.identity, issuer: args.issuer, format });
+      this.signing = pulumi.output({ mode: "keyless" as const, identity: args.identity, issuer: args.issuer, format, ...tlog });
     }
     this.registerOutputs({ signing: this.signing, publicKeyPem: this.publicKeyPem });
   }
@@ -205,4 +209,25 @@ function deployingRole(parent: pulumi.Resource): pulumi.Output<string> {
 function validated(name: string, args: SigningKeyArgs, opts?: pulumi.ComponentResourceOptions): pulumi.ComponentResourceOptions | undefined {
   throwIfIssues(`Invalid SigningKey "${name}" arguments`, validateSigningKeyArgs(args));
   return opts;
+}
+
+/** The SigningKey arguments the stack's `signing` settings stand for (mode keypair by default). */
+export function signingKeyArgsFromSettings(s: SigningSettings): SigningKeyArgs {
+  const common = { ...(s.format !== undefined ? { format: s.format } : {}), ...(s.transparencyLog !== undefined ? { transparencyLog: s.transparencyLog } : {}) };
+  switch (s.mode ?? "keypair") {
+    case "kms":
+      return {
+        mode: "kms",
+        ...common,
+        signers: s.signers ?? [],
+        ...(s.verifiers !== undefined ? { verifiers: s.verifiers } : {}),
+        ...(s.administrators !== undefined ? { administrators: s.administrators } : {}),
+        ...(s.alias !== undefined ? { alias: s.alias } : {}),
+        ...(s.deletionWindowInDays !== undefined ? { deletionWindowInDays: s.deletionWindowInDays } : {}),
+      };
+    case "keyless":
+      return { mode: "keyless", ...common, identity: s.identity ?? "", issuer: s.issuer ?? "" };
+    default:
+      return { mode: "keypair", ...common };
+  }
 }

@@ -56,9 +56,9 @@ export function transparencyLogOf(signing: SigningPlan): boolean {
   return signing.transparencyLog ?? signing.mode === "keyless";
 }
 
-/** The stack's signing settings (`golden-images:signing`): which mode and format; keys come from the SigningKey component or the executor. */
+/** The stack's signing settings (`golden-images:signing`): the SigningKey's arguments as plain data. */
 export interface SigningSettings {
-  /** @default "keypair" */
+  /** @default "keypair" (generated) */
   readonly mode?: SigningMode;
   /** @default "classic" */
   readonly format?: SignatureFormat;
@@ -68,4 +68,14 @@ export interface SigningSettings {
   readonly identity?: string;
   /** keyless only (required there): the OIDC issuer URL. */
   readonly issuer?: string;
+  /** kms only: alias name without `alias/`. */
+  readonly alias?: string;
+  /** kms only (required there): role ARNs that sign. */
+  readonly signers?: readonly string[];
+  /** kms only: principals that verify. */
+  readonly verifiers?: readonly string[];
+  /** kms only: principals that administer the key. */
+  readonly administrators?: readonly string[];
+  /** kms only: 7 to 30. */
+  readonly deletionWindowInDays?: number;
 }

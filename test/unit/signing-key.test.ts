@@ -84,8 +84,8 @@ describe("SigningKey", () => {
     const key = new SigningKey("pair", { mode: "keypair", format: "bundle" });
     await settle();
     expect(mocks.one("tls:index/privateKey:PrivateKey").inputs).toMatchObject({ algorithm: "ECDSA", ecdsaCurve: "P256" });
-    expect(await pulumi.output(key.privateKey!).isSecret).toBe(true);
-    expect(await pulumi.output(key.password!).isSecret).toBe(true);
+    expect(await pulumi.isSecret(key.privateKey!)).toBe(true);
+    expect(await pulumi.isSecret(key.password!)).toBe(true);
     expect(await valueOf(key.privateKey!)).toMatch(/^-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n/);
     const signing = await valueOf(key.signing);
     expect(signing).toEqual({ mode: "keypair", key: "env://COSIGN_PRIVATE_KEY", publicKey: "env://COSIGN_PUBLIC_KEY", format: "bundle" });
@@ -96,7 +96,7 @@ describe("SigningKey", () => {
     const key = new SigningKey("byo", { mode: "keypair", privateKey: "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nx\n", password: "pw", publicKey: "-----BEGIN PUBLIC KEY-----\ny\n" });
     await settle();
     expect(mocks.ofType("tls:index/privateKey:PrivateKey")).toHaveLength(0);
-    expect(await pulumi.output(key.privateKey!).isSecret).toBe(true);
+    expect(await pulumi.isSecret(key.privateKey!)).toBe(true);
     expect(await valueOf(key.publicKeyPem)).toContain("BEGIN PUBLIC KEY");
   });
 

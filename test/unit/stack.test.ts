@@ -57,6 +57,12 @@ describe.each(["dev", "staging", "prod"])("the %s stack", (env) => {
     expect(mocks.ofType("docker-build:index:Image")).toHaveLength(images.length);
   });
 
+  it("signs with a generated cosign key pair by default (signing: {}), its key and password secrets", () => {
+    expect(mocks.ofType("golden-image:signing:SigningKey").map((r) => r.name)).toEqual([`golden-${env}-signing`]);
+    expect(mocks.ofType("tls:index/privateKey:PrivateKey")).toHaveLength(1);
+    expect(mocks.ofType("random:index/randomPassword:RandomPassword")).toHaveLength(1);
+  });
+
   it("uses immutable tags and a lifecycle that keeps the configured releases", () => {
     const registry = values.registry as { lifecycle: { keepReleases: number; untaggedRetentionDays: number } };
     for (const repo of mocks.ofType("aws:ecr/repository:Repository")) {
@@ -236,5 +242,32 @@ describe("Pulumi.yaml declares exactly the keys the config parser reads", () => 
     }
     const required = Object.entries(declared).filter(([, d]) => d.default === undefined).map(([k]) => k).sort();
     expect(required).toEqual(["golden-images:environment", "golden-images:images", "golden-images:mirror", "golden-images:registry"]);
+  });
+});
+
+describe("the stack's signing and gate config", () => {
+  it("kms mode: a signing key whose policy lets only the configured role sign", async () => {
+    const role = "arn:aws:iam::123456789012:role/golden-build";
+    const mocks = await runStack({ ...stackFile("dev"), signing: { mode: "kms", signers: [role], format: "bundle" } });
+    const key = mocks.ofType("aws:kms/key:Key").find((k) => k.inputs.keyUsage === "SIGN_VERIFY");
+    expect(key?.inputs.customerMasterKeySpec).toBe("ECC_NIST_P256");
+    const sign = JSON.parse(key?.inputs.policy).Statement.find((st: { Sid: string }) => st.Sid === "PipelineSigns");
+    expect(sign.Principal.AWS).toEqual([role]);
+  });
+
+  it("names every signing and gate mistake under its config key, before anything is created", () => {
+    const issues = (() => {
+      try {
+        parseStackConfig({ ...stackFile("dev"), signing: { mode: "kms", identity: "x" }, gate: { severity: "SEVERE", ignore: [{ id: "CVE-2024-1", reason: "short", expires: "soon" }] } });
+      } catch (e) {
+        return (e as { issues: { path: string; problem: string }[] }).issues;
+      }
+      return [];
+    })();
+    expect(issues.map((i) => `${i.path}: ${i.problem}`)).toEqual([
+      "golden-images:signing.identity: applies to keyless signing only (mode is kms)",
+      "golden-images:signing.signers: lists no signer",
+      "golden-images:gate.severity: is not one of the allowed values",
+    ]);
   });
 });
