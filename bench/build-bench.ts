@@ -326,13 +326,13 @@ function exportListing(docker: string, container: string): Promise<string> {
 
 // ------------------------------------------------------------------------- report
 
-function median(xs: readonly number[]): number {
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-function timing(xs: readonly number[]): string {
+export function timing(xs: readonly number[]): string {
   return `${median(xs).toFixed(2)} [${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}]`;
 }
 

@@ -23,6 +23,7 @@ import { LocalSupplyChain, runLocalPipeline } from "../executors/local";
 import { ensureLocalKeyPair, goldenStateDir, localSigning } from "../executors/local-signing";
 import { StepEvent } from "../executors/plan-runner";
 import { configValuesFromStackFile, parseStackConfig } from "../stacks/config";
+import { median, timing } from "./build-bench";
 
 const PREFIX = "bench-sc/";
 
@@ -110,16 +111,6 @@ function registryAuth(): RegistryAuth | undefined {
   const username = process.env.GOLDEN_REGISTRY_USER;
   const file = process.env.GOLDEN_REGISTRY_PASSWORD_FILE;
   return username !== undefined && file !== undefined && fs.existsSync(file) ? { username, password: fs.readFileSync(file, "utf8").trim() } : undefined;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-function timing(xs: readonly number[]): string {
-  return `${median(xs).toFixed(2)} [${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}]`;
 }
 
 if (require.main === module) {

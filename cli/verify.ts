@@ -98,5 +98,5 @@ function gateOfScanAttestation(output: string): boolean | undefined {
 function lastWords(output: string): string {
   const lines = output.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("WARNING") && !l.startsWith("Flag --"));
   const errors = lines.filter((l) => /^Error:|error during command execution/.test(l));
-  return (errors.length > 0 ? errors[0] : lines[lines.length - 1] ?? "no output").replace(/^Error: /, "").slice(0, 400);
+  return (errors.length > 0 ? errors[0] : lines[lines.length - 1] ?? "no output").replace(/^Error: /, "").replace(/:\s*$/, "").slice(0, 400);
 }

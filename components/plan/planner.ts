@@ -7,7 +7,7 @@ import { cosignAttestArgs, cosignSignArgs, cosignVerifyArgs, cosignVerifyAttesta
 import { GATE_DEFAULTS, GatePolicy } from "../signing/gate";
 import { AttestationKind, SIGNING_DEFAULTS, SigningPlan } from "../signing/types";
 import { EnvironmentPolicy, ImageSpec, Platform } from "../spec/types";
-import { Plan, resultRef, Step, StepKind } from "./types";
+import { Plan, resultRef, Step, STEP_KINDS, StepKind } from "./types";
 
 /** Where one image goes and where its files live. */
 export interface ImageTarget {
@@ -260,23 +260,8 @@ function supplyChainSteps(spec: ImageSpec, target: ImageTarget, chain: SupplyCha
   ];
 }
 
-/** Kinds of the steps a plan with a supply chain has, in order (for docs and tests). */
-export const SUPPLY_CHAIN_KINDS: readonly StepKind[] = [
-  "sbom",
-  "scan",
-  "assess",
-  "gate",
-  "attest-scan",
-  "sign",
-  "provenance",
-  "attest-sbom",
-  "attest-provenance",
-  "verify-signature",
-  "verify-sbom",
-  "verify-scan",
-  "verify-provenance",
-  "promote",
-];
+/** Kinds of the steps a plan with a supply chain adds after verify, in order (for docs and tests). */
+export const SUPPLY_CHAIN_KINDS: readonly StepKind[] = STEP_KINDS.slice(STEP_KINDS.indexOf("sbom"));
 
 /** The plan of every image, in the order given. */
 export function planImages(specs: readonly ImageSpec[], policy: EnvironmentPolicy, target: (spec: ImageSpec) => ImageTarget): Plan {
