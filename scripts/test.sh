@@ -9,6 +9,25 @@ started=()
 
 say() { printf '== %s\n' "$*" >&2; }
 
+supply_pid=""
+cleanup() {
+  if [[ -n "$supply_pid" ]] && kill -0 "$supply_pid" 2>/dev/null; then
+    pkill -TERM -P "$supply_pid" 2>/dev/null || true
+    kill "$supply_pid" 2>/dev/null || true
+  fi
+  if [[ ${#started[@]} -gt 0 ]]; then
+    say "stopping the services this run started"
+    bash "$root/scripts/services.sh" stop || true
+  fi
+}
+trap cleanup EXIT
+
+# The supply-chain tools (cosign, Syft, Grype, Trivy) build from the Go module proxy on a new
+# machine: start that first, in the background, while npm, apt, the services and the bases set up.
+supply="$(mktemp -d)"
+bash scripts/supply-chain.sh >"$supply/env" 2>"$supply/log" &
+supply_pid=$!
+
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "npm ci"
   npm ci --no-audit --no-fund
@@ -26,18 +45,17 @@ fi
 if ! bash scripts/services.sh status >/dev/null 2>&1; then
   started+=(services)
 fi
-cleanup() {
-  if [[ ${#started[@]} -gt 0 ]]; then
-    say "stopping the services this run started"
-    bash "$root/scripts/services.sh" stop || true
-  fi
-}
-trap cleanup EXIT
 
 say "setup: engine, registry, offline bases"
 bash scripts/setup.sh >/dev/null
 say "supply-chain tools (cosign, Syft, Grype, Trivy) and the offline vulnerability databases"
-eval "$(bash scripts/supply-chain.sh)"
+if ! wait "$supply_pid"; then
+  cat "$supply/log" >&2
+  echo "installing the supply-chain tools failed (messages above). Fix: bash scripts/supply-chain.sh" >&2
+  exit 1
+fi
+grep -E "built|building" "$supply/log" >&2 || true
+eval "$(cat "$supply/env")"
 say "checkov"
 GOLDEN_CHECKOV="$(bash scripts/install-checkov.sh | tail -n 1)"
 export GOLDEN_CHECKOV
