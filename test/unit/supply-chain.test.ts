@@ -306,3 +306,42 @@ describe("signing settings", () => {
     expect(signingSettingsIssues({ mode: "gpg", format: "v9" }, "s").map((i) => i.path)).toEqual(["s.mode", "s.format"]);
   });
 });
+
+describe("a step's environment", () => {
+  const os = require("os") as typeof import("os");
+  const fs = require("fs") as typeof import("fs");
+  const path = require("path") as typeof import("path");
+  const { spawnSync } = require("child_process") as typeof import("child_process");
+  const { runPlan } = require("../../executors/plan-runner") as typeof import("../../executors/plan-runner");
+  // A stand-in tool that records the variable it was given.
+  const step: Step = {
+    id: "x:sbom",
+    kind: "sbom",
+    image: "x",
+    description: "records SYFT_REGISTRY_INSECURE_USE_HTTP",
+    needs: [],
+    run: { tool: "syft", args: ["out.txt"], env: { SYFT_REGISTRY_INSECURE_USE_HTTP: "true", ODD: "it's $HOME" } },
+    files: {},
+    outputs: { out: "out.txt" },
+    gate: true,
+  };
+  const tool = ["sh", "-c", 'printf "%s|%s" "$SYFT_REGISTRY_INSECURE_USE_HTTP" "$ODD" > "$1"', "stand-in"];
+
+  it("reaches the tool from the local runner and from the rendered script, literally", async () => {
+    const a = fs.mkdtempSync(path.join(os.tmpdir(), "golden-env-a-"));
+    const [outcome] = await runPlan({ version: 1, steps: [step] }, { cwd: a, env: { ...process.env }, tools: { syft: tool } });
+    expect(outcome.state).toBe("done");
+    expect(fs.readFileSync(path.join(a, "out.txt"), "utf8")).toBe("true|it's $HOME");
+    const b = fs.mkdtempSync(path.join(os.tmpdir(), "golden-env-b-"));
+    fs.writeFileSync(path.join(b, "plan.sh"), renderPlanScript({ version: 1, steps: [step] }));
+    // The script splits a tool variable on blanks (like the runner): the stand-in is a script file.
+    fs.writeFileSync(path.join(b, "tool.sh"), 'printf "%s|%s" "$SYFT_REGISTRY_INSECURE_USE_HTTP" "$ODD" > "$1"\n');
+    const r = spawnSync("sh", ["plan.sh"], { cwd: b, env: { ...process.env, GOLDEN_SYFT: `sh ${path.join(b, "tool.sh")}` }, encoding: "utf8" });
+    expect(r.stderr).toContain("== x:sbom");
+    expect(fs.readFileSync(path.join(b, "out.txt"), "utf8")).toBe("true|it's $HOME");
+  });
+
+  it("a variable name that is not NAME is a plan problem", () => {
+    expect(planProblems({ version: 1, steps: [{ ...step, run: { ...step.run, env: { "bad name": "x" } } }] })).toEqual(['step x:sbom: environment variable name "bad name" is not NAME (A-Z, 0-9, _)']);
+  });
+});
