@@ -16,6 +16,7 @@ export function renderPlanScript(plan: Plan): string {
     "# Runs in the project directory. Tools resolve through these variables (defaults: on PATH).",
     "set -eu",
     ...TOOL_NAMES.map((t) => `: "\${${TOOLS[t].env}:=${TOOLS[t].command}}"`),
+    ...secretChecks(plan),
   ];
   for (const step of plan.steps) {
     lines.push("", `# ${step.id}: ${step.description}`, `echo ${shellQuote(`== ${step.id}`)} >&2`);
@@ -65,4 +66,34 @@ function dirOf(file: string): string {
 /** A shell word that stands for exactly `word`: bare when it is plain, else single-quoted. */
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * What the plan needs from the environment and never holds: keys named `env://NAME`, and the
+ * password of a key pair. The script stops at once, naming the variable, when one is missing.
+ */
+function secretChecks(plan: Plan): string[] {
+  const names = new Set<string>();
+  let keyPair = false;
+  for (const step of plan.steps) {
+    step.run.args.forEach((arg, i) => {
+      const m = /^env:\/\/([A-Z_][A-Z0-9_]*)$/.exec(arg);
+      if (m !== null) {
+        names.add(m[1]);
+        if (step.run.tool === "cosign" && step.run.args[i - 1] === "--key" && ["sign", "attest"].includes(step.run.args[0])) {
+          keyPair = true;
+        }
+      }
+    });
+  }
+  if (keyPair) {
+    names.add("COSIGN_PASSWORD");
+  }
+  if (names.size === 0) {
+    return [];
+  }
+  return [
+    "# Secrets come from the environment only (the plan names them, never holds them).",
+    ...[...names].sort().map((n) => `: "\${${n}:?${n} is not set: the cosign key material reaches this script through the environment}"`),
+  ];
 }

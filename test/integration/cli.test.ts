@@ -180,6 +180,14 @@ it("renders the plan as a script that gives the same digest as `golden build`, s
   // The key pair reaches the script the way a CI job's secrets do: through the environment only.
   const { secretEnv } = localSigning(await ensureLocalKeyPair(goldenStateDir()), "classic");
   expect(script.stdout).not.toContain(secretEnv.COSIGN_PASSWORD);
+  const bare = { ...process.env };
+  for (const k of Object.keys(secretEnv)) {
+    delete bare[k];
+  }
+  const refused = spawnSync("sh", ["plan.sh"], { cwd: copy, encoding: "utf8", env: { ...bare, GOLDEN_CLI: `${process.execPath} ${BIN}` } });
+  expect(refused.status).not.toBe(0);
+  expect(refused.stderr).toMatch(/COSIGN_PASSWORD is not set|GOLDEN_COSIGN_PRIVATE_KEY is not set/);
+  expect(refused.stderr).not.toContain("== hello-static:pin");
   const r = spawnSync("sh", ["plan.sh"], {
     cwd: copy,
     encoding: "utf8",

@@ -79,6 +79,9 @@ describe("the plan with a supply chain", () => {
     expect(script).not.toMatch(/PRIVATE KEY|COSIGN_PASSWORD=/);
     expect(script).toContain("SYFT_CHECK_FOR_APP_UPDATE=false SYFT_REGISTRY_INSECURE_USE_HTTP=true $GOLDEN_SYFT scan");
     expect(script).toContain(': "${GOLDEN_COSIGN:=cosign}"');
+    // A missing key or password stops the script before anything runs, naming the variable.
+    expect(script).toContain(': "${GOLDEN_COSIGN_PRIVATE_KEY:?GOLDEN_COSIGN_PRIVATE_KEY is not set');
+    expect(script).toContain(': "${COSIGN_PASSWORD:?COSIGN_PASSWORD is not set');
   });
 
   it("plain HTTP only for a loopback registry: no insecure flags for a TLS one", () => {
