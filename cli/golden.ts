@@ -13,7 +13,7 @@ import * as YAML from "yaml";
 import { renderDockerfile } from "../components/render/dockerfile";
 import { formatIssue, ValidationError } from "../components/render/issues";
 import { CATALOG, FLAVORS } from "../components/spec/catalog";
-import { configValuesFromStackFile, parseStackConfig, StackConfig } from "../stacks/config";
+import type { StackConfig } from "../stacks/config";
 import { renderPlanScript } from "../components/plan/script";
 import { ImageResult, LocalSupplyChain, localPlan, readPromotion, runLocalPipeline, SetupError, StepError } from "../executors/local";
 import { ensureLocalKeyPair, goldenStateDir, localSigning, localSigningPlan } from "../executors/local-signing";
@@ -306,6 +306,9 @@ function loadConfig(projectDir: string, stack: string): StackConfig {
   } catch (e) {
     throw new UsageError(`${path.basename(file)} is not valid YAML (${(e as Error).message.split("\n")[0]}). Fix: correct the YAML`);
   }
+  // Loaded here, not at the top: the stack config reaches the registry backends and so @pulumi/aws,
+  // about a second of start-up that every `golden step` process of a plan would pay for nothing.
+  const { configValuesFromStackFile, parseStackConfig } = require("../stacks/config") as typeof import("../stacks/config");
   // Contexts are checked on disk here too: a missing or escaping context fails before any build.
   return parseStackConfig(configValuesFromStackFile(doc), { projectDir });
 }

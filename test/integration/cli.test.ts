@@ -200,3 +200,9 @@ it("renders the plan as a script that gives the same digest as `golden build`, s
   expect(verified).toBe(`${result.taggedRef.split(/:(?=[^:/]+$)/)[0]}@${result.digest}`);
   expect(JSON.parse(fs.readFileSync(path.join(copy, ".golden/promoted/hello-static.json"), "utf8")).ref).toBe(verified);
 });
+
+it("starts a `golden step` without loading the Pulumi SDKs (every plan step pays the start-up)", () => {
+  const r = spawnSync(process.execPath, ["-e", `require(${JSON.stringify(BIN)}); console.log(Object.keys(require.cache).filter((k) => k.includes("node_modules/@pulumi/")).length)`], { encoding: "utf8" });
+  expect(r.stderr).toBe("");
+  expect(r.stdout.trim()).toBe("0");
+});
