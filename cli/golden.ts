@@ -49,6 +49,7 @@ Options:
   --mirror PREFIX       registry prefix serving the bases  [default: $GOLDEN_MIRROR or <registry>/mirror]
   --prefix PREFIX       repository prefix for the images: empty or ending in /  [default: golden/]
   --unsigned            build, push and verify only: no SBOM, scan, signature or promotion
+  --rebuild             build every image even when its inputs equal the promoted ones
   --key FILE            verify: the cosign public key      [default: the local pipeline's key]
   --json                print the results (build, verify) or the plan (plan) as JSON
   --script              with plan: print the POSIX shell script of the plan
@@ -108,6 +109,7 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
         prefix: { type: "string", default: "golden/" },
         json: { type: "boolean", default: false },
         unsigned: { type: "boolean", default: false },
+        rebuild: { type: "boolean", default: false },
         key: { type: "string" },
         script: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
@@ -178,7 +180,7 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
   if (command === "verify") {
     return verifyCommand(positionals[1], { config, registry, auth, projectDir, key: values.key, json: values.json === true }, io);
   }
-  const supplyChain = values.unsigned ? undefined : await localSupplyChain(config, projectDir, command === "plan");
+  const supplyChain = values.unsigned ? undefined : await localSupplyChain(config, projectDir, command === "plan", values.rebuild === true);
   if (command === "plan") {
     const plan = localPlan({ images, policy: config.policy, registry, mirror, repositoryPrefix: prefix, supplyChain });
     io.stdout(values.script ? renderPlanScript(plan) : `${JSON.stringify(plan, null, 2)}\n`);
@@ -205,9 +207,14 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
   } else {
     io.stdout(summaryTable(results));
     const what = supplyChain !== undefined ? "pushed, scanned, signed, attested, verified and promoted" : "pushed and verified (unsigned: not promoted)";
-    io.stdout(`\n${results.length} image(s) ${what} in ${((Date.now() - t0) / 1000).toFixed(1)} s:\n`);
-    for (const r of results) {
+    const built = results.filter((r) => r.unchanged === undefined);
+    const same = results.filter((r) => r.unchanged !== undefined);
+    io.stdout(`\n${built.length} image(s) ${what}${same.length > 0 ? `, ${same.length} unchanged` : ""} in ${((Date.now() - t0) / 1000).toFixed(1)} s:\n`);
+    for (const r of built) {
       io.stdout(`  ${r.ref}\n`);
+    }
+    for (const r of same) {
+      io.stdout(`  ${r.ref} (unchanged: ${r.unchanged}; nothing built or pushed)\n`);
     }
     if (supplyChain !== undefined) {
       io.stdout(`\nVerify one yourself: golden verify ${results[0]?.image ?? "IMAGE"}, or\n  ${consumerVerifyCommand(supplyChain.signing, results[0]?.ref ?? "IMAGE@DIGEST")}\n`);
@@ -217,10 +224,10 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
 }
 
 /** The stack's supply chain on this machine: its gate, its signature format, and the local key pair. */
-async function localSupplyChain(config: StackConfig, projectDir: string, planOnly: boolean): Promise<LocalSupplyChain> {
+async function localSupplyChain(config: StackConfig, projectDir: string, planOnly: boolean, rebuild: boolean): Promise<LocalSupplyChain> {
   const format = config.signing.format ?? SIGNING_DEFAULTS.format;
   const revision = gitRevision(projectDir);
-  const base = { gate: config.gate, ...(revision !== undefined ? { revision } : {}) };
+  const base = { gate: config.gate, ...(revision !== undefined ? { revision } : {}), ...(rebuild ? { rebuild } : {}) };
   if (planOnly) {
     // The plan names the key by reference only; no key is needed to print it.
     return { ...base, signing: localSigningPlan(format) };

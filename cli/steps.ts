@@ -55,8 +55,11 @@ export async function runStepCommand(argv: readonly string[]): Promise<number> {
     case "promote":
       promoteStep(rest);
       return 0;
+    case "decide":
+      await decideStep(rest);
+      return 0;
     default:
-      throw new StepFailure(`unknown step "${kind ?? ""}". Fix: use pin, render, verify, assess, gate, provenance or promote (the plan's golden steps)`, 2);
+      throw new StepFailure(`unknown step "${kind ?? ""}". Fix: use pin, render, decide, verify, assess, gate, provenance or promote (the plan's golden steps)`, 2);
   }
 }
 
@@ -268,6 +271,60 @@ export interface PromotionRecord {
   readonly digest: string;
   /** The gate's verdict summary at promotion. */
   readonly gate: string;
+  /** The content tag built (it hashes the rendered Dockerfile with its base digests, the context, platforms, build args). */
+  readonly tag: string;
+  /** Digest of the gate and signing settings it was promoted under. */
+  readonly settings: string;
+}
+
+function promotionFile(store: string, image: string): string {
+  return path.join(store, `${image.replace(/\//g, "-")}.json`);
+}
+
+/** The promotion record of an image, or undefined when there is none (or it cannot be read). */
+export function readPromotionRecord(store: string, image: string): PromotionRecord | undefined {
+  try {
+    const r = JSON.parse(fs.readFileSync(promotionFile(store, image), "utf8")) as PromotionRecord;
+    return typeof r.ref === "string" && typeof r.digest === "string" ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Skip when unchanged: writes `unchanged` and the reason when the content tag and the supply-chain
+ * settings equal the promoted ones and the registry still serves the promoted digest; else
+ * `build` and why. The plan runs every later step of the image only on `build`.
+ */
+async function decideStep(argv: readonly string[]): Promise<void> {
+  const o = options(
+    argv,
+    { image: { type: "string" }, repository: { type: "string" }, tag: { type: "string" }, settings: { type: "string" }, store: { type: "string" }, insecure: { type: "boolean" }, output: { type: "string" } },
+    ["image", "repository", "tag", "settings", "store", "output"],
+  );
+  const record = readPromotionRecord(o.store, o.image);
+  const decide = (decision: "build" | "unchanged", reason: string) => {
+    writeResult(o.output, `${decision}\n${reason}\n`);
+    process.stdout.write(`decide: ${decision}: ${reason}\n`);
+  };
+  if (record === undefined) {
+    return decide("build", "no approved digest yet");
+  }
+  if (record.tag !== o.tag) {
+    return decide("build", `inputs changed: ${record.tag ?? "no recorded tag"} -> ${o.tag}`);
+  }
+  if (record.settings !== o.settings) {
+    return decide("build", "the gate or signing settings changed");
+  }
+  const repo = parseReference(`${o.repository}:x`);
+  if (repo.host === undefined || !record.ref.startsWith(`${o.repository}@`)) {
+    return decide("build", `the approved ${record.ref} is not in ${o.repository}`);
+  }
+  const served = await clientFor(repo.host, o.insecure === true).digestOf(repo.path, record.digest);
+  if (served !== record.digest) {
+    return decide("build", `the registry no longer serves the approved ${record.digest}`);
+  }
+  decide("unchanged", `inputs equal the approved ${record.ref} (${record.tag})`);
 }
 
 /**
@@ -278,8 +335,8 @@ export interface PromotionRecord {
 function promoteStep(argv: readonly string[]): void {
   const o = options(
     argv,
-    { image: { type: "string" }, ref: { type: "string" }, verdict: { type: "string" }, store: { type: "string" }, output: { type: "string" } },
-    ["image", "ref", "verdict", "store", "output"],
+    { image: { type: "string" }, ref: { type: "string" }, tag: { type: "string" }, settings: { type: "string" }, verdict: { type: "string" }, store: { type: "string" }, output: { type: "string" } },
+    ["image", "ref", "tag", "settings", "verdict", "store", "output"],
   );
   const at = o.ref.lastIndexOf("@");
   const digest = at > 0 ? o.ref.slice(at + 1) : "";
@@ -290,8 +347,8 @@ function promoteStep(argv: readonly string[]): void {
   if (verdict.passed !== true) {
     throw new StepFailure(`${o.image} did not pass the gate; it is not promoted. Fix: see the gate step`);
   }
-  const record: PromotionRecord = { image: o.image, ref: o.ref, digest, gate: verdictSummary(verdict) };
+  const record: PromotionRecord = { image: o.image, ref: o.ref, digest, gate: verdictSummary(verdict), tag: o.tag, settings: o.settings };
   const text = `${JSON.stringify(record, null, 2)}\n`;
-  writeResult(path.join(o.store, `${o.image.replace(/\//g, "-")}.json`), text);
+  writeResult(promotionFile(o.store, o.image), text);
   writeResult(o.output, text);
 }

@@ -42,7 +42,7 @@ export type { RepositoryPolicyArgs } from "./render/iam";
 
 // The pipeline plan and its script form (for executors)
 export { STEP_KINDS, TOOL_NAMES } from "./plan/types";
-export type { Plan, Step, StepKind, StepRun, ToolName } from "./plan/types";
+export type { Plan, Step, StepKind, StepRun, StepCondition, ToolName } from "./plan/types";
 export { planImage, planImages, SUPPLY_CHAIN_KINDS } from "./plan/planner";
 export type { ImageTarget, SupplyChainTarget } from "./plan/planner";
 export { renderPlanScript } from "./plan/script";

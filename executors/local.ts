@@ -14,6 +14,7 @@ import { throwIfIssues } from "../components/render/issues";
 import { validateImages } from "../components/render/validate";
 import { EnvironmentPolicy, ImageSpec } from "../components/spec/types";
 import { writeDockerConfig } from "../cli/docker-config";
+import { PromotionRecord, readPromotionRecord } from "../cli/steps";
 import { isLoopbackHost, RegistryAuth, RegistryClient } from "../cli/registry-client";
 import { run, runPlan, StepEvent, StepOutcome, toolCommand } from "./plan-runner";
 
@@ -47,6 +48,8 @@ export interface LocalSupplyChain {
   readonly gate: GatePolicy;
   /** Source revision for the provenance when a spec gives none. */
   readonly revision?: string;
+  /** Build even when the inputs equal the promoted ones. @default false */
+  readonly rebuild?: boolean;
 }
 
 /** Where promotion records live, relative to the project directory. */
@@ -71,6 +74,8 @@ export interface ImageResult {
   readonly signature?: string;
   /** The promoted reference (runs with a supply chain). */
   readonly promoted?: string;
+  /** Set when nothing was built or pushed: the inputs equal the promoted ones (the reason). */
+  readonly unchanged?: string;
 }
 
 export interface ImageFailure {
@@ -107,7 +112,14 @@ export function localPlan(options: Pick<LocalRunOptions, "images" | "policy" | "
   const supplyChain: SupplyChainTarget | undefined =
     chain === undefined
       ? undefined
-      : { signing: chain.signing, gate: chain.gate, promotionDir: PROMOTION_DIR, builderId: LOCAL_BUILDER_ID, ...(chain.revision !== undefined ? { revision: chain.revision } : {}) };
+      : {
+          signing: chain.signing,
+          gate: chain.gate,
+          promotionDir: PROMOTION_DIR,
+          builderId: LOCAL_BUILDER_ID,
+          ...(chain.revision !== undefined ? { revision: chain.revision } : {}),
+          ...(chain.rebuild === true ? { rebuild: true } : {}),
+        };
   return planImages(options.images, options.policy, (spec) => ({
     repository: `${options.registry}/${prefix}${spec.name}`,
     mirror: options.mirror,
@@ -171,7 +183,8 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<ImageR
       });
       continue;
     }
-    results.push(await imageResult(spec, mine, options, client));
+    const skipped = mine.find((o) => o.step.kind === "build" && o.state === "unchanged");
+    results.push(skipped !== undefined ? await unchangedResult(spec, mine, options, client) : await imageResult(spec, mine, options, client));
   }
   if (failures.length > 0) {
     throw new StepError(failures, results);
@@ -211,14 +224,35 @@ async function imageResult(spec: ImageSpec, outcomes: readonly StepOutcome[], op
   };
 }
 
+/** An image the plan skipped: what its promotion record and the registry say. */
+async function unchangedResult(spec: ImageSpec, outcomes: readonly StepOutcome[], options: LocalRunOptions, client: RegistryClient): Promise<ImageResult> {
+  const record = readPromotionRecord(path.join(options.projectDir, PROMOTION_DIR), spec.name) as PromotionRecord;
+  const decide = outcomes.find((o) => o.step.kind === "decide")?.step as Step;
+  const reason = fs.readFileSync(path.join(options.projectDir, decide.outputs.decision), "utf8").split("\n").slice(1).join(" ").trim();
+  const repository = record.ref.slice(0, record.ref.indexOf("@"));
+  const repoPath = repository.slice(options.registry.length + 1);
+  const config = await client.imageConfig(repoPath, record.digest);
+  const render = outcomes.find((o) => o.step.kind === "render")?.step as Step;
+  return {
+    image: spec.name,
+    flavor: spec.flavor,
+    ref: record.ref,
+    taggedRef: `${repository}:${record.tag}`,
+    digest: record.digest,
+    sizeBytes: await client.imageSize(repoPath, record.digest),
+    user: config.User ?? "",
+    buildSeconds: outcomes.reduce((s, o) => s + o.seconds, 0),
+    dockerfile: fs.readFileSync(path.join(options.projectDir, render.outputs.dockerfile), "utf8"),
+    gate: record.gate,
+    signature: "unchanged",
+    promoted: record.ref,
+    unchanged: reason,
+  };
+}
+
 /** The approved reference of an image (its promotion record), if any. */
 export function readPromotion(projectDir: string, image: string): string | undefined {
-  const file = path.join(projectDir, PROMOTION_DIR, `${image.replace(/\//g, "-")}.json`);
-  try {
-    return (JSON.parse(fs.readFileSync(file, "utf8")) as { ref?: string }).ref;
-  } catch {
-    return undefined;
-  }
+  return readPromotionRecord(path.join(projectDir, PROMOTION_DIR), image)?.ref;
 }
 
 /**

@@ -13,14 +13,15 @@ import { Plan, Step, ToolName } from "../components/plan/types";
 
 export interface StepEvent {
   readonly step: Step;
-  readonly state: "start" | "done" | "failed" | "skipped";
+  readonly state: "start" | "done" | "failed" | "skipped" | "unchanged";
   readonly seconds?: number;
   readonly detail?: string;
 }
 
 export interface StepOutcome {
   readonly step: Step;
-  readonly state: "done" | "failed" | "skipped";
+  /** `unchanged`: not run because its condition (runIf) said so; not a failure. */
+  readonly state: "done" | "failed" | "skipped" | "unchanged";
   readonly seconds: number;
   readonly exitCode?: number;
   /** One line: what failed and why (the tool's own last words), for failed and skipped steps. */
@@ -61,6 +62,15 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Step
   const abs = (p: string) => path.join(options.cwd, p);
 
   for (const step of plan.steps) {
+    if (step.runIf !== undefined && outcomes.get(step.runIf.step)?.state === "done") {
+      const [first, ...reason] = fs.readFileSync(abs((byId.get(step.runIf.step) as Step).outputs[step.runIf.output]), "utf8").split("\n");
+      if (first.trim() !== step.runIf.equals) {
+        const outcome: StepOutcome = { step, state: "unchanged", seconds: 0, message: `not run: ${step.runIf.step} says ${first.trim()}${reason.join(" ").trim() !== "" ? ` (${reason.join(" ").trim()})` : ""}` };
+        outcomes.set(step.id, outcome);
+        emit({ step, state: "unchanged", detail: outcome.message });
+        continue;
+      }
+    }
     const blocked = step.needs.find((n) => outcomes.get(n)?.state !== "done");
     if (blocked !== undefined) {
       const outcome: StepOutcome = { step, state: "skipped", seconds: 0, message: `not run: ${blocked} did not succeed` };

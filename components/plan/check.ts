@@ -40,6 +40,14 @@ export function planProblems(plan: Plan): string[] {
         }
       }
     }
+    if (step.runIf !== undefined) {
+      const { step: on, output } = step.runIf;
+      if (!mine.has(on)) {
+        problems.push(`step ${step.id}: runs on a result of "${on}", which it does not need (directly or through its needs)`);
+      } else if (!(output in (seen.get(on)?.outputs ?? {}))) {
+        problems.push(`step ${step.id}: "${on}" has no output "${output}" to run on`);
+      }
+    }
     for (const name of Object.keys(step.run.env ?? {})) {
       if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) {
         problems.push(`step ${step.id}: environment variable name "${name}" is not NAME (A-Z, 0-9, _)`);

@@ -3,6 +3,7 @@
  * its full command; the same plan runs locally (executors/local.ts) and as a POSIX script
  * (script.ts) that the CodeBuild and Kubernetes executors wrap.
  */
+import { createHash } from "crypto";
 import { cosignAttestArgs, cosignSignArgs, cosignVerifyArgs, cosignVerifyAttestationArgs } from "../signing/cosign";
 import { GATE_DEFAULTS, GatePolicy } from "../signing/gate";
 import { AttestationKind, SIGNING_DEFAULTS, SigningPlan } from "../signing/types";
@@ -37,6 +38,15 @@ export interface SupplyChainTarget {
   readonly builderId: string;
   /** Source revision for the provenance when the spec gives none (the checkout's commit). */
   readonly revision?: string;
+  /** Build even when the inputs equal the promoted ones (e.g. after a new CVE, to scan again).
+   *  @default false: an unchanged image is skipped after render */
+  readonly rebuild?: boolean;
+}
+
+/** What a promotion is judged by besides the content tag: the gate and the signing settings. */
+export function supplyChainSettingsDigest(chain: SupplyChainTarget): string {
+  const settings = { gate: chain.gate, signing: chain.signing };
+  return `sha256:${createHash("sha256").update(JSON.stringify(settings)).digest("hex")}`;
 }
 
 export const PLAN_DEFAULTS = { tagPrefix: "v", workRoot: ".golden/run" } as const;
@@ -157,8 +167,49 @@ export function planImage(spec: ImageSpec, policy: EnvironmentPolicy, target: Im
     outputs: { ref: `${w}/verified.ref` },
     gate: true,
   };
-  const steps = [pin, render, build, push, verify];
-  return target.supplyChain === undefined ? steps : [...steps, ...supplyChainSteps(spec, target, target.supplyChain, w)];
+  if (target.supplyChain === undefined) {
+    return [pin, render, build, push, verify];
+  }
+  const chain = target.supplyChain;
+  const later = [build, push, verify, ...supplyChainSteps(spec, target, chain, w)];
+  if (chain.rebuild === true) {
+    return [pin, render, ...later];
+  }
+  // Skip when unchanged: the content tag (the rendered Dockerfile with its pinned base digests,
+  // the context, platforms, build args) and the supply-chain settings equal the promoted ones,
+  // and the registry still serves the promoted digest.
+  const decide: Step = {
+    id: id("decide"),
+    kind: "decide",
+    image: spec.name,
+    description: `skip ${spec.name} when its inputs equal the promoted ones`,
+    needs: [render.id],
+    run: {
+      tool: "golden",
+      args: [
+        "step",
+        "decide",
+        "--image",
+        spec.name,
+        "--repository",
+        target.repository,
+        "--tag",
+        tag,
+        "--settings",
+        supplyChainSettingsDigest(chain),
+        "--store",
+        chain.promotionDir,
+        ...insecure,
+        "--output",
+        `${w}/decision`,
+      ],
+    },
+    files: {},
+    outputs: { decision: `${w}/decision` },
+    gate: true,
+  };
+  const runIf = { step: decide.id, output: "decision", equals: "build" };
+  return [pin, render, decide, ...later.map((s) => ({ ...s, needs: s.id === build.id ? [decide.id] : s.needs, runIf }))];
 }
 
 /**
@@ -254,7 +305,27 @@ function supplyChainSteps(spec: ImageSpec, target: ImageTarget, chain: SupplyCha
       "promote",
       `record ${spec.name}'s digest as approved (only after every check passed)`,
       ["verify-signature", "verify-sbom", "verify-scan", "verify-provenance"],
-      { tool: "golden", args: ["step", "promote", "--image", spec.name, "--ref", ref, "--verdict", `${w}/scan/verdict.json`, "--store", chain.promotionDir, "--output", `${w}/promoted.json`] },
+      {
+        tool: "golden",
+        args: [
+          "step",
+          "promote",
+          "--image",
+          spec.name,
+          "--ref",
+          ref,
+          "--tag",
+          resultRef(id("render"), "tag"),
+          "--settings",
+          supplyChainSettingsDigest(chain),
+          "--verdict",
+          `${w}/scan/verdict.json`,
+          "--store",
+          chain.promotionDir,
+          "--output",
+          `${w}/promoted.json`,
+        ],
+      },
       { record: `${w}/promoted.json` },
     ),
   ];

@@ -31,7 +31,13 @@ export function renderPlanScript(plan: Plan): string {
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([k, v]) => `${k}=${shellQuote(v)} `)
       .join("");
-    lines.push(`${env}$${TOOLS[step.run.tool].env} ${step.run.args.map((a) => scriptWord(a, step, outputs)).join(" ")}`);
+    const command = `${env}$${TOOLS[step.run.tool].env} ${step.run.args.map((a) => scriptWord(a, step, outputs)).join(" ")}`;
+    if (step.runIf !== undefined) {
+      const file = outputs.get(step.runIf.step)?.[step.runIf.output] as string;
+      lines.push(`if [ "$(head -n 1 ${shellQuote(file)})" = ${shellQuote(step.runIf.equals)} ]; then`, `  ${command}`, `else`, `  echo ${shellQuote(`   ${step.id}: not run (${step.runIf.step} says otherwise)`)} >&2`, `fi`);
+    } else {
+      lines.push(command);
+    }
   }
   return `${lines.join("\n")}\n`;
 }

@@ -6,11 +6,13 @@
  */
 
 /** Step kinds, in pipeline order. Adding a kind touches the planner and the tool map only.
- *  The first five build and push; the rest (when the plan signs) are the supply chain:
- *  SBOM, scan and gate, signature, attestations, their verification, and promotion. */
+ *  pin, render, build, push and verify build and push; with a supply chain, `decide` skips an
+ *  image whose inputs equal its promoted ones, and the rest are SBOM, scan and gate, signature,
+ *  attestations, their verification, and promotion. */
 export const STEP_KINDS = [
   "pin",
   "render",
+  "decide",
   "build",
   "push",
   "verify",
@@ -62,6 +64,15 @@ export interface Step {
   readonly outputs: Readonly<Record<string, string>>;
   /** A gate: when it fails, nothing after it runs for this image and the image is not reported done. */
   readonly gate: boolean;
+  /** Run only when the first line of this result (of a step it needs, directly or not) is `equals`;
+   *  otherwise the step ends as `unchanged`: not run, not a failure. @default always run */
+  readonly runIf?: StepCondition;
+}
+
+export interface StepCondition {
+  readonly step: string;
+  readonly output: string;
+  readonly equals: string;
 }
 
 export interface Plan {

@@ -58,7 +58,8 @@ function project(images: unknown[], environment = "dev"): string {
 }
 
 it("builds the dev stack and prints the summary table with digest-pinned refs", () => {
-  const r = golden(["build", "--stack", "dev", "--image", "hello-static", "--image", "hello-scratch", "--prefix", "cli/"]);
+  // --rebuild: an earlier run's promotion would otherwise make these images unchanged (skipped).
+  const r = golden(["build", "--stack", "dev", "--image", "hello-static", "--image", "hello-scratch", "--prefix", "cli/", "--rebuild"]);
   expect(r.stderr).toContain("[1/2] hello-static: build");
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^IMAGE\s+FLAVOR\s+DIGEST\s+SIZE\s+USER\s+GATE\s+SIGNATURE\s+TIME$/m);

@@ -315,3 +315,48 @@ describe("bundle format", () => {
     expect(v.code).not.toBe(0);
   });
 });
+
+describe("skip when unchanged", () => {
+  it("a second run with unchanged inputs builds and pushes nothing; changing one image rebuilds exactly that one", () => {
+    const dir = project({ images: ["sc-fixed"] });
+    // A second image from a copy of the same context.
+    fs.cpSync(path.join(dir, "images", "fixed"), path.join(dir, "images", "other"), { recursive: true });
+    const file = path.join(dir, "Pulumi.t.yaml");
+    const doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    doc.config["golden-images:images"].push(fixtureImage("sc-other", "images/other"));
+    fs.writeFileSync(file, YAML.stringify(doc));
+
+    const first = build(dir, "unchanged");
+    expect(first.stderr).not.toContain("FAILED");
+    expect(first.code).toBe(0);
+    expect(builtRefs(first)).toHaveLength(2);
+    const pushLog = path.join(dir, ".golden", "logs", "sc-fixed_push.log");
+    const pushed = fs.statSync(pushLog).mtimeMs;
+    const records = () => ["sc-fixed", "sc-other"].map((n) => fs.readFileSync(path.join(dir, ".golden", "promoted", `${n}.json`), "utf8"));
+    const before = records();
+
+    const second = build(dir, "unchanged");
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("0 image(s) pushed, scanned, signed, attested, verified and promoted, 2 unchanged");
+    expect(second.stdout).toMatch(/sc-fixed@sha256:[a-f0-9]{64} \(unchanged: inputs equal the approved .*; nothing built or pushed\)/);
+    expect(second.stderr).not.toContain("sc-fixed: build (");
+    expect(second.stderr).not.toContain("sc-fixed: push (");
+    expect(fs.statSync(pushLog).mtimeMs).toBe(pushed);
+    expect(records()).toEqual(before);
+    expect(golden(["verify", "sc-fixed", "--stack", "t", "--project-dir", dir]).code).toBe(0);
+
+    fs.appendFileSync(path.join(dir, "images", "other", "hello.c"), "\n/* a change */\n");
+    const third = build(dir, "unchanged");
+    expect(third.code).toBe(0);
+    expect(third.stdout).toContain("1 image(s) pushed, scanned, signed, attested, verified and promoted, 1 unchanged");
+    expect(third.stderr).toContain("sc-other: build (");
+    expect(third.stderr).not.toContain("sc-fixed: build (");
+    expect(records()[0]).toBe(before[0]);
+    expect(records()[1]).not.toBe(before[1]);
+
+    // --rebuild builds (and signs) again whatever the record says.
+    const forced = golden(["build", "--stack", "t", "--project-dir", dir, "--prefix", `${RUN}-unchanged/`, "--image", "sc-fixed", "--rebuild"]);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain("sc-fixed: build (");
+  });
+});

@@ -32,7 +32,7 @@ describe("planImage", () => {
   const byKind = (k: string) => steps.find((s) => s.kind === k) as Step;
 
   it("has one step per kind, in pipeline order, each needing the one before", () => {
-    expect(steps.map((s) => s.kind)).toEqual(STEP_KINDS.slice(0, 5));
+    expect(steps.map((s) => s.kind)).toEqual(["pin", "render", "build", "push", "verify"].filter((k) => (STEP_KINDS as readonly string[]).includes(k)));
     expect(steps.map((s) => s.id)).toEqual(["team/hello:pin", "team/hello:render", "team/hello:build", "team/hello:push", "team/hello:verify"]);
     expect(steps.map((s) => s.needs)).toEqual([[], ["team/hello:pin"], ["team/hello:render"], ["team/hello:build"], ["team/hello:build", "team/hello:push"]]);
     expect(steps.every((s) => s.gate)).toBe(true);

@@ -40,7 +40,7 @@ describe("the plan with a supply chain", () => {
 
   it("adds the supply chain steps after verify, in order, and the plan checks out", () => {
     expect(steps.map((s) => s.kind)).toEqual([...STEP_KINDS]);
-    expect(steps.slice(5).map((s) => s.kind)).toEqual([...SUPPLY_CHAIN_KINDS]);
+    expect(steps.slice(6).map((s) => s.kind)).toEqual([...SUPPLY_CHAIN_KINDS]);
     expect(planProblems({ version: 1, steps })).toEqual([]);
   });
 
@@ -48,13 +48,16 @@ describe("the plan with a supply chain", () => {
     const digestSteps = steps.filter((s) => ["sbom", "scan", "sign", "attest-sbom", "attest-scan", "attest-provenance", "verify-signature", "verify-sbom", "verify-scan", "verify-provenance", "promote"].includes(s.kind));
     expect(digestSteps).toHaveLength(11);
     for (const s of digestSteps) {
-      expect(s.run.args.join(" ")).toContain("$(results.hello:verify.ref)");
-      expect(s.run.args.join(" ")).not.toContain("$(results.hello:render.tag)");
+      // promote records the tag beside the digest (--tag), but acts on the digest only.
+      const args = s.run.args.filter((a, i, all) => a !== "--tag" && all[i - 1] !== "--tag");
+      expect(args.join(" ")).toContain("$(results.hello:verify.ref)");
+      expect(args.join(" ")).not.toContain("$(results.hello:render.tag)");
     }
   });
 
   it("fails closed: signing needs the gate, promotion needs every verification", () => {
     expect(byKind("sign").needs).toEqual(["hello:gate"]);
+    expect(byKind("build").needs).toEqual(["hello:decide"]);
     expect(byKind("gate").needs).toEqual(["hello:assess"]);
     expect(byKind("promote").needs).toEqual(["hello:verify-signature", "hello:verify-sbom", "hello:verify-scan", "hello:verify-provenance"]);
     expect(byKind("attest-sbom").needs).toContain("hello:sign");
@@ -346,5 +349,69 @@ describe("a step's environment", () => {
 
   it("a variable name that is not NAME is a plan problem", () => {
     expect(planProblems({ version: 1, steps: [{ ...step, run: { ...step.run, env: { "bad name": "x" } } }] })).toEqual(['step x:sbom: environment variable name "bad name" is not NAME (A-Z, 0-9, _)']);
+  });
+});
+
+describe("skip when unchanged, in the plan", () => {
+  const steps = planImage(spec, policy, target);
+  const byKind = (k: string) => steps.find((s) => s.kind === k) as Step;
+
+  it("decides after render, from the content tag and the supply-chain settings; every later step runs only on build", () => {
+    const decide = byKind("decide");
+    expect(decide.needs).toEqual(["hello:render"]);
+    expect(decide.run.args).toEqual(expect.arrayContaining(["step", "decide", "--tag", "$(results.hello:render.tag)", "--store", ".golden/promoted", "--insecure"]));
+    const later = steps.slice(steps.indexOf(decide) + 1);
+    expect(later.map((s) => s.kind)).toEqual(STEP_KINDS.slice(STEP_KINDS.indexOf("build")));
+    expect(later.every((s) => s.runIf?.step === "hello:decide" && s.runIf.output === "decision" && s.runIf.equals === "build")).toBe(true);
+    expect(steps.slice(0, 3).every((s) => s.runIf === undefined)).toBe(true);
+    // The promotion records what the decision compares.
+    expect(byKind("promote").run.args).toEqual(expect.arrayContaining(["--tag", "$(results.hello:render.tag)", "--settings", decide.run.args[decide.run.args.indexOf("--settings") + 1]]));
+  });
+
+  it("the settings digest changes with the gate or the signing, and is stable otherwise", () => {
+    const settings = (t: typeof target) => {
+      const d = planImage(spec, policy, t).find((s) => s.kind === "decide") as Step;
+      return d.run.args[d.run.args.indexOf("--settings") + 1];
+    };
+    expect(settings(target)).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(settings(target)).toBe(settings({ ...target }));
+    expect(settings({ ...target, supplyChain: { ...chain, gate: { severity: "CRITICAL" } } })).not.toBe(settings(target));
+    expect(settings({ ...target, supplyChain: { ...chain, signing: { ...chain.signing, format: "bundle" } } })).not.toBe(settings(target));
+  });
+
+  it("rebuild: no decision, everything runs", () => {
+    const rebuild = planImage(spec, policy, { ...target, supplyChain: { ...chain, rebuild: true } });
+    expect(rebuild.map((s) => s.kind)).not.toContain("decide");
+    expect(rebuild.every((s) => s.runIf === undefined)).toBe(true);
+    expect(planProblems({ version: 1, steps: rebuild })).toEqual([]);
+  });
+
+  it("a condition on a step that is not needed, or on an output it lacks, is a plan problem", () => {
+    const early = steps.map((s) => (s.kind === "pin" ? { ...s, runIf: { step: "hello:render", output: "tag", equals: "x" } } : s));
+    expect(planProblems({ version: 1, steps: early })).toContain('step hello:pin: runs on a result of "hello:render", which it does not need (directly or through its needs)');
+    const bad = steps.map((s) => (s.kind === "build" ? { ...s, runIf: { step: "hello:decide", output: "nope", equals: "build" } } : s));
+    expect(planProblems({ version: 1, steps: bad })).toContain('step hello:build: "hello:decide" has no output "nope" to run on');
+  });
+
+  it("the script runs a conditional step only when the decision's first line says build", () => {
+    const script = renderPlanScript({ version: 1, steps });
+    expect(script).toContain(`if [ "$(head -n 1 .golden/run/hello/decision)" = build ]; then\n  $GOLDEN_BUILDCTL build`);
+  });
+
+  it("the runner ends the later steps as unchanged (not failed, not run) when the decision says so", async () => {
+    const os = require("os") as typeof import("os");
+    const fs = require("fs") as typeof import("fs");
+    const path = require("path") as typeof import("path");
+    const { runPlan } = require("../../executors/plan-runner") as typeof import("../../executors/plan-runner");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "golden-decide-"));
+    const decide: Step = { id: "x:decide", kind: "decide", image: "x", description: "", needs: [], run: { tool: "golden", args: ["decision"] }, files: {}, outputs: { decision: "decision" }, gate: true };
+    const build: Step = { id: "x:build", kind: "build", image: "x", description: "", needs: ["x:decide"], run: { tool: "buildctl", args: ["built"] }, files: {}, outputs: { out: "built" }, gate: true, runIf: { step: "x:decide", output: "decision", equals: "build" } };
+    const write = (text: string) => ["sh", "-c", `printf '${text}' > "$1"`, "stand-in"];
+    const unchanged = await runPlan({ version: 1, steps: [decide, build] }, { cwd: dir, env: { ...process.env }, tools: { golden: write("unchanged\\ninputs equal v1\\n"), buildctl: write("x") } });
+    expect(unchanged.map((o) => o.state)).toEqual(["done", "unchanged"]);
+    expect(unchanged[1].message).toBe("not run: x:decide says unchanged (inputs equal v1)");
+    expect(fs.existsSync(path.join(dir, "built"))).toBe(false);
+    const changed = await runPlan({ version: 1, steps: [decide, build] }, { cwd: dir, env: { ...process.env }, tools: { golden: write("build\\nno approved digest yet\\n"), buildctl: write("x") } });
+    expect(changed.map((o) => o.state)).toEqual(["done", "done"]);
   });
 });

@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/OneOfOne/xxhash v1.2.8
 	github.com/anchore/grype v0.121.2
+	github.com/spf13/afero v1.15.0
 )
 
 require (
@@ -257,7 +258,6 @@ require (
 	github.com/sourcegraph/conc v0.3.1-0.20240121214520-5f936abd7ae8 // indirect
 	github.com/spdx/gordf v0.0.0-20250128162952-000978ccd6fb // indirect
 	github.com/spdx/tools-golang v0.6.0-rc4 // indirect
-	github.com/spf13/afero v1.15.0 // indirect
 	github.com/spf13/cast v1.10.0 // indirect
 	github.com/spf13/cobra v1.10.2 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect

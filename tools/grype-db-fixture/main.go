@@ -21,9 +21,11 @@ import (
 	"time"
 
 	"github.com/OneOfOne/xxhash"
+	"github.com/spf13/afero"
 
 	"github.com/anchore/grype/grype/db"
 	"github.com/anchore/grype/grype/db/provider"
+	grypeDB "github.com/anchore/grype/grype/db/v6"
 )
 
 type advisory struct {
@@ -168,16 +170,47 @@ func main() {
 		Directory:     buildDir,
 		States:        provider.States{*state},
 		Timestamp:     buildTime,
-		Hydrate:       true,
+		Hydrate:       false, // done below, after the build time is fixed
 		BatchSize:     100,
 	})
 	if err != nil {
 		fail(1, "building the database: %v", err)
 	}
+	// The v6 writer records time.Now() as the build time whatever BuildConfig.Timestamp says:
+	// replace it with -built, then hydrate and write import.json as db.Build does with Hydrate.
+	if err := setBuildTime(buildDir, buildTime); err != nil {
+		fail(1, "setting the build time: %v", err)
+	}
+	if err := grypeDB.Hydrater()(buildDir); err != nil {
+		fail(1, "hydrating the database: %v", err)
+	}
+	if _, err := grypeDB.WriteImportMetadata(afero.NewOsFs(), buildDir, "grype db build"); err != nil {
+		fail(1, "writing import.json: %v", err)
+	}
 	if err := writeArchive(*out, buildDir, []string{"vulnerability.db", "import.json"}, buildTime); err != nil {
 		fail(1, "writing %s: %v", *out, err)
 	}
 	fmt.Fprintf(os.Stderr, "grype-db-fixture: %d advisories -> %s\n", len(doc.Advisories), *out)
+}
+
+func setBuildTime(dir string, t time.Time) error {
+	gdb, err := grypeDB.NewLowLevelDB(filepath.Join(dir, grypeDB.VulnerabilityDBFileName), false, true, false)
+	if err != nil {
+		return err
+	}
+	ts := t.UTC().Round(time.Second)
+	res := gdb.Model(&grypeDB.DBMetadata{}).Where("true").Update("build_timestamp", &ts)
+	if res.Error == nil && res.RowsAffected != 1 {
+		res.Error = fmt.Errorf("%d metadata rows updated, expected 1", res.RowsAffected)
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return err
+	}
+	if cerr := sqlDB.Close(); res.Error == nil {
+		return cerr
+	}
+	return res.Error
 }
 
 func xxh64(content []byte) string {
