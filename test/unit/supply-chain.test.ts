@@ -415,3 +415,37 @@ describe("skip when unchanged, in the plan", () => {
     expect(changed.map((o) => o.state)).toEqual(["done", "done"]);
   });
 });
+
+describe("golden step decide", () => {
+  const fs = require("fs") as typeof import("fs");
+  const os = require("os") as typeof import("os");
+  const path = require("path") as typeof import("path");
+  const { runStepCommand } = require("../../cli/steps") as typeof import("../../cli/steps");
+  const digest = `sha256:${"c".repeat(64)}`;
+  const decide = async (record: object | undefined, over: Record<string, string> = {}) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "golden-decide-step-"));
+    if (record !== undefined) {
+      fs.mkdirSync(path.join(dir, "store"));
+      fs.writeFileSync(path.join(dir, "store", "hello.json"), JSON.stringify(record));
+    }
+    const args = { image: "hello", repository: "127.0.0.1:5000/golden/hello", tag: "v1-aaaa", settings: "sha256:s1", store: path.join(dir, "store"), output: path.join(dir, "decision"), ...over };
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as never;
+    try {
+      await runStepCommand(["decide", ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, v])]);
+    } finally {
+      process.stdout.write = write;
+    }
+    return fs.readFileSync(args.output, "utf8");
+  };
+  const record = { image: "hello", ref: `127.0.0.1:5000/golden/hello@${digest}`, digest, gate: "passed", tag: "v1-aaaa", settings: "sha256:s1" };
+
+  it("builds without a record, with another tag, other settings, or a record of another repository, and says why", async () => {
+    expect(await decide(undefined)).toBe("build\nno approved digest yet\n");
+    expect(await decide(record, { tag: "v1-bbbb" })).toBe("build\ninputs changed: v1-aaaa -> v1-bbbb\n");
+    expect(await decide(record, { settings: "sha256:s2" })).toBe("build\nthe gate or signing settings changed\n");
+    expect(await decide({ ...record, ref: `127.0.0.1:5000/other/hello@${digest}` })).toBe(`build\nthe approved 127.0.0.1:5000/other/hello@${digest} is not in 127.0.0.1:5000/golden/hello\n`);
+    // A record of an older format (no tag) is rebuilt, not trusted.
+    expect(await decide({ ...record, tag: undefined })).toBe("build\ninputs changed: no recorded tag -> v1-aaaa\n");
+  });
+});
