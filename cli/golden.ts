@@ -36,7 +36,7 @@ Usage:
   golden render   [options]   print the rendered Dockerfiles (bases as configured)
   golden validate [options]   check the stack's image specs and policy, build nothing
   golden flavors              list the runtime flavors of the base catalog
-  golden step KIND ...        one golden step of a plan (pin, render, verify, assess, gate,
+  golden step KIND ...        one golden step of a plan (pin, render, decide, verify, assess, gate,
                               provenance, promote: what \`golden plan --script\` runs)
 
 Options:
