@@ -16,7 +16,7 @@ import { CATALOG, FLAVORS } from "../components/spec/catalog";
 import type { StackConfig } from "../stacks/config";
 import { renderPlanScript } from "../components/plan/script";
 import { ImageResult, LocalSupplyChain, localPlan, readPromotion, runLocalPipeline, SetupError, StepError } from "../executors/local";
-import { ensureLocalKeyPair, goldenStateDir, localSigning, localSigningPlan } from "../executors/local-signing";
+import { ensureLocalKeyPair, goldenStateDir, keyFingerprint, localSigning, localSigningPlan } from "../executors/local-signing";
 import { cosignVerifyArgs } from "../components/signing/cosign";
 import { SIGNING_DEFAULTS, SigningPlan } from "../components/signing/types";
 import { writeDockerConfig } from "./docker-config";
@@ -234,7 +234,7 @@ async function localSupplyChain(config: StackConfig, projectDir: string, planOnl
   }
   const keys = await ensureLocalKeyPair(stateDir());
   const { signing, secretEnv } = localSigning(keys, format);
-  return { ...base, signing, secretEnv };
+  return { ...base, signing, secretEnv, keyFingerprint: keyFingerprint(keys) };
 }
 
 function stateDir(): string {

@@ -4,7 +4,7 @@
  * to the steps through the environment only (`env://` key references and COSIGN_PASSWORD), so
  * the plan, the rendered script and the logs never hold key material.
  */
-import { randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -75,4 +75,9 @@ export function localSigningPlan(format: SignatureFormat): SigningPlan {
 /** The cache directory the scripts use (scripts/lib.sh): $GOLDEN_STATE_DIR, else ~/.cache/pulumi-golden-image. */
 export function goldenStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.GOLDEN_STATE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-golden-image");
+}
+
+/** sha256 of the public key file: what skip-when-unchanged compares, so a new key signs everything again. */
+export function keyFingerprint(keys: LocalKeyPair): string {
+  return `sha256:${createHash("sha256").update(fs.readFileSync(keys.publicKeyFile)).digest("hex")}`;
 }

@@ -50,6 +50,8 @@ export interface LocalSupplyChain {
   readonly revision?: string;
   /** Build even when the inputs equal the promoted ones. @default false */
   readonly rebuild?: boolean;
+  /** Fingerprint of the verification key: a new key makes every image build and sign again. */
+  readonly keyFingerprint?: string;
 }
 
 /** Where promotion records live, relative to the project directory. */
@@ -119,6 +121,7 @@ export function localPlan(options: Pick<LocalRunOptions, "images" | "policy" | "
           builderId: LOCAL_BUILDER_ID,
           ...(chain.revision !== undefined ? { revision: chain.revision } : {}),
           ...(chain.rebuild === true ? { rebuild: true } : {}),
+          ...(chain.keyFingerprint !== undefined ? { keyFingerprint: chain.keyFingerprint } : {}),
         };
   return planImages(options.images, options.policy, (spec) => ({
     repository: `${options.registry}/${prefix}${spec.name}`,

@@ -38,6 +38,9 @@ export interface SupplyChainTarget {
   readonly builderId: string;
   /** Source revision for the provenance when the spec gives none (the checkout's commit). */
   readonly revision?: string;
+  /** Fingerprint of the verification key (e.g. sha256 of the public key), so a new key makes every
+   *  image build and sign again instead of being skipped as unchanged. @default none */
+  readonly keyFingerprint?: string;
   /** Build even when the inputs equal the promoted ones (e.g. after a new CVE, to scan again).
    *  @default false: an unchanged image is skipped after render */
   readonly rebuild?: boolean;
@@ -45,7 +48,7 @@ export interface SupplyChainTarget {
 
 /** What a promotion is judged by besides the content tag: the gate and the signing settings. */
 export function supplyChainSettingsDigest(chain: SupplyChainTarget): string {
-  const settings = { gate: chain.gate, signing: chain.signing };
+  const settings = { gate: chain.gate, signing: chain.signing, ...(chain.keyFingerprint !== undefined ? { key: chain.keyFingerprint } : {}) };
   return `sha256:${createHash("sha256").update(JSON.stringify(settings)).digest("hex")}`;
 }
 

@@ -377,6 +377,8 @@ describe("skip when unchanged, in the plan", () => {
     expect(settings(target)).toBe(settings({ ...target }));
     expect(settings({ ...target, supplyChain: { ...chain, gate: { severity: "CRITICAL" } } })).not.toBe(settings(target));
     expect(settings({ ...target, supplyChain: { ...chain, signing: { ...chain.signing, format: "bundle" } } })).not.toBe(settings(target));
+    // A new key (same env:// reference, another public key) signs everything again.
+    expect(settings({ ...target, supplyChain: { ...chain, keyFingerprint: "sha256:new" } })).not.toBe(settings({ ...target, supplyChain: { ...chain, keyFingerprint: "sha256:old" } }));
   });
 
   it("rebuild: no decision, everything runs", () => {
