@@ -331,9 +331,10 @@ export class EcrRegistry extends EcrRegistryBase {
       // A key policy of its own: administrators manage the key, ECR alone uses it (no account-wide kms:*).
       const caller = aws.getCallerIdentityOutput({}, { parent: this });
       const administrators = args.keyAdministrators ?? [aws.iam.getSessionContextOutput({ arn: caller.arn }, { parent: this }).issuerArn];
+      const partition = aws.getPartitionOutput({}, { parent: this });
       const policy = pulumi
-        .all([pulumi.output(administrators), caller.accountId, aws.getRegionOutput({}, { parent: this }).region, aws.getPartitionOutput({}, { parent: this }).partition])
-        .apply(([admins, accountId, region, partition]) => renderEcrKeyPolicy({ administrators: admins, accountId, region, partition }));
+        .all([pulumi.output(administrators), caller.accountId, aws.getRegionOutput({}, { parent: this }).region, partition.partition, partition.dnsSuffix])
+        .apply(([admins, accountId, region, name, dnsSuffix]) => renderEcrKeyPolicy({ administrators: admins, accountId, region, partition: name, dnsSuffix }));
       const key = new aws.kms.Key(
         `${name}-key`,
         { description: `Encrypts the golden image repositories of ${name}`, enableKeyRotation: true, deletionWindowInDays: KMS_DELETION_WINDOW_DAYS, policy },

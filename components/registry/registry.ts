@@ -12,7 +12,7 @@ export type RegistryAuth =
   | {
       /** Exchange the runner's AWS identity for an ECR token (`ecr:GetAuthorizationToken`) when the step runs. */
       readonly kind: "aws-ecr";
-      /** `host` of the registry, e.g. `<account>.dkr.ecr.<region>.amazonaws.com`. */
+      /** `host` of the registry, e.g. `<account>.dkr.ecr.<region>.<partition DNS suffix>`. */
       readonly address: pulumi.Output<string>;
       readonly registryId: pulumi.Output<string>;
       readonly region?: pulumi.Output<string>;

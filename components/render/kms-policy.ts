@@ -63,6 +63,8 @@ export interface EcrKeyPolicyArgs {
   readonly accountId: string;
   readonly region: string;
   readonly partition: string;
+  /** The partition's DNS suffix (`aws.getPartition().dnsSuffix`): ECR's service name is `ecr.<region>.<suffix>`. */
+  readonly dnsSuffix: string;
 }
 
 /** The key policy of the ECR repositories' encryption key: administered by the given principals, used only through ECR. */
@@ -73,7 +75,7 @@ export function renderEcrKeyPolicy(args: EcrKeyPolicyArgs): string {
       Statement: [
         statement("KeyAdministration", args.administrators, KMS_ADMIN_ACTIONS),
         statement("UseThroughEcrOnly", [`arn:${args.partition}:iam::${args.accountId}:root`], KMS_ECR_USE_ACTIONS, {
-          StringEquals: { "kms:ViaService": `ecr.${args.region}.amazonaws.com`, "kms:CallerAccount": args.accountId },
+          StringEquals: { "kms:ViaService": `ecr.${args.region}.${args.dnsSuffix}`, "kms:CallerAccount": args.accountId },
         }),
       ],
     },

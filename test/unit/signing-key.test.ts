@@ -55,10 +55,10 @@ describe("the signing key's policy", () => {
 });
 
 describe("the ECR key's policy", () => {
-  const policy = renderEcrKeyPolicy({ administrators: [ADMIN], accountId: ACCOUNT_ID, region: REGION, partition: "aws" });
+  const policy = renderEcrKeyPolicy({ administrators: [ADMIN], accountId: ACCOUNT_ID, region: REGION, partition: "aws", dnsSuffix: "example.test" });
   it("is used only through ECR, on behalf of the account; administrators cannot decrypt", () => {
     const use = statements(policy).find((s) => s.Sid === "UseThroughEcrOnly") as Statement;
-    expect(use.Condition).toEqual({ StringEquals: { "kms:ViaService": `ecr.${REGION}.amazonaws.com`, "kms:CallerAccount": ACCOUNT_ID } });
+    expect(use.Condition).toEqual({ StringEquals: { "kms:ViaService": `ecr.${REGION}.example.test`, "kms:CallerAccount": ACCOUNT_ID } });
     expect(use.Action).not.toContain("kms:*");
     expect(allows(policy, ADMIN, "kms:Decrypt")).toBe(false);
     expect(statements(policy).flatMap((s) => s.Action)).not.toContain("kms:*");
@@ -137,6 +137,8 @@ describe("EcrRegistry's created key", () => {
     expect(typeof key.inputs.policy).toBe("string");
     expect(allows(key.inputs.policy, `arn:aws:iam::${ACCOUNT_ID}:role/deployer`, "kms:ScheduleKeyDeletion")).toBe(true);
     expect(statements(key.inputs.policy).map((s) => s.Sid)).toEqual(["KeyAdministration", "UseThroughEcrOnly"]);
+    // The service name comes from the partition's DNS suffix (the mocks answer example.test).
+    expect(JSON.parse(key.inputs.policy).Statement[1].Condition.StringEquals["kms:ViaService"]).toBe(`ecr.${REGION}.example.test`);
   });
 
   it("takes the administrators it is given", async () => {
