@@ -19,6 +19,7 @@ import { EnvironmentPolicy, ImageSpec } from "../components/spec/types";
 import { evaluateGate, findingsOf, GatePolicy, gatePolicyIssues, GateVerdict, Scanner, SCANNERS, verdictSummary } from "../components/signing/gate";
 import { provenancePredicate, vulnPredicate } from "../components/signing/predicates";
 import { registryAuthFor } from "./docker-config";
+import { openPromotionStore, PromotionRecord, PromotionStore, PromotionStoreError, recordText } from "./promotion-store";
 import { isLoopbackHost, RegistryClient } from "./registry-client";
 
 /** A step's failure: the message names the problem and the fix. Exit code 1 (2 for bad input). */
@@ -263,31 +264,30 @@ function provenanceStep(argv: readonly string[]): void {
   writeResult(o.output, `${JSON.stringify(predicate, null, 2)}\n`);
 }
 
-/** What `golden step promote` records: the approved digest of one image. */
-export interface PromotionRecord {
-  readonly image: string;
-  /** `host/repository@sha256:...` */
-  readonly ref: string;
-  readonly digest: string;
-  /** The gate's verdict summary at promotion. */
-  readonly gate: string;
-  /** The content tag built (it hashes the rendered Dockerfile with its base digests, the context, platforms, build args). */
-  readonly tag: string;
-  /** Digest of the gate and signing settings it was promoted under. */
-  readonly settings: string;
-}
+export type { PromotionRecord } from "./promotion-store";
 
-function promotionFile(store: string, image: string): string {
-  return path.join(store, `${image.replace(/\//g, "-")}.json`);
-}
-
-/** The promotion record of an image, or undefined when there is none (or it cannot be read). */
+/** The promotion record of an image in a directory store, or undefined when there is none (or it cannot be read). */
 export function readPromotionRecord(store: string, image: string): PromotionRecord | undefined {
+  return openPromotionStore(store).read(image);
+}
+
+/** Opens the step's store; a store that cannot be read or written is the step's failure. */
+function storeOf(store: string): PromotionStore {
   try {
-    const r = JSON.parse(fs.readFileSync(promotionFile(store, image), "utf8")) as PromotionRecord;
-    return typeof r.ref === "string" && typeof r.digest === "string" ? r : undefined;
-  } catch {
-    return undefined;
+    return openPromotionStore(store);
+  } catch (e) {
+    throw new StepFailure((e as Error).message, 2);
+  }
+}
+
+function storeCall<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    if (e instanceof PromotionStoreError) {
+      throw new StepFailure(e.message);
+    }
+    throw e;
   }
 }
 
@@ -302,7 +302,8 @@ async function decideStep(argv: readonly string[]): Promise<void> {
     { image: { type: "string" }, repository: { type: "string" }, tag: { type: "string" }, settings: { type: "string" }, store: { type: "string" }, insecure: { type: "boolean" }, output: { type: "string" } },
     ["image", "repository", "tag", "settings", "store", "output"],
   );
-  const record = readPromotionRecord(o.store, o.image);
+  const store = storeOf(o.store);
+  const record = storeCall(() => store.read(o.image));
   const decide = (decision: "build" | "unchanged", reason: string) => {
     writeResult(o.output, `${decision}\n${reason}\n`);
     process.stdout.write(`decide: ${decision}: ${reason}\n`);
@@ -328,9 +329,9 @@ async function decideStep(argv: readonly string[]): Promise<void> {
 }
 
 /**
- * Records the approved digest in `<store>/<image>.json`, atomically (a write then a rename), so a
- * reader sees the old record or the new one, never a torn one; the plan runs this step only after
- * every verification passed, so a failed run leaves the previous record in place.
+ * Records the approved digest in the promotion store (cli/promotion-store.ts): a directory
+ * (atomically, a write then a rename), SSM parameters or a ConfigMap. The plan runs this step only
+ * after every verification passed, so a failed run leaves the previous record in place.
  */
 function promoteStep(argv: readonly string[]): void {
   const o = options(
@@ -348,7 +349,8 @@ function promoteStep(argv: readonly string[]): void {
     throw new StepFailure(`${o.image} did not pass the gate; it is not promoted. Fix: see the gate step`);
   }
   const record: PromotionRecord = { image: o.image, ref: o.ref, digest, gate: verdictSummary(verdict), tag: o.tag, settings: o.settings };
-  const text = `${JSON.stringify(record, null, 2)}\n`;
-  writeResult(promotionFile(o.store, o.image), text);
-  writeResult(o.output, text);
+  const store = storeOf(o.store);
+  storeCall(() => store.write(record));
+  writeResult(o.output, recordText(record));
+  process.stdout.write(`promote: ${o.image} -> ${o.ref} (${store.description})\n`);
 }

@@ -117,7 +117,7 @@ export function localPlan(options: Pick<LocalRunOptions, "images" | "policy" | "
       : {
           signing: chain.signing,
           gate: chain.gate,
-          promotionDir: PROMOTION_DIR,
+          promotionStore: PROMOTION_DIR,
           builderId: LOCAL_BUILDER_ID,
           ...(chain.revision !== undefined ? { revision: chain.revision } : {}),
           ...(chain.rebuild === true ? { rebuild: true } : {}),

@@ -4,10 +4,12 @@
  * (script.ts) that the CodeBuild and Kubernetes executors wrap.
  */
 import { createHash } from "crypto";
+import { throwIfIssues } from "../render/issues";
 import { cosignAttestArgs, cosignSignArgs, cosignVerifyArgs, cosignVerifyAttestationArgs } from "../signing/cosign";
 import { GATE_DEFAULTS, GatePolicy } from "../signing/gate";
 import { AttestationKind, SIGNING_DEFAULTS, SigningPlan } from "../signing/types";
 import { EnvironmentPolicy, ImageSpec, Platform } from "../spec/types";
+import { promotionStoreIssues } from "./promotion-store";
 import { Plan, resultRef, Step, STEP_KINDS, StepKind } from "./types";
 
 /** Where one image goes and where its files live. */
@@ -31,9 +33,11 @@ export interface ImageTarget {
 export interface SupplyChainTarget {
   readonly signing: SigningPlan;
   readonly gate: GatePolicy;
-  /** Directory (relative to the working directory) of the promotion records: `<image>.json` holds
-   *  the approved digest, replaced only by a run whose every check passed. */
-  readonly promotionDir: string;
+  /** Where the promotion records live (see PROMOTION_STORE_KINDS): a directory relative to the
+   *  working directory (`<image>.json`), `ssm:/path` (SSM parameters `<path>/<image>` holding the
+   *  approved reference, and `<path>/<image>/record`), or `configmap:<namespace>/<name>`. A record
+   *  is replaced only by a run whose every check passed. */
+  readonly promotionStore: string;
   /** URI naming the executor in the provenance, e.g. `urn:pulumi-golden-image:executor:local`. */
   readonly builderId: string;
   /** Source revision for the provenance when the spec gives none (the checkout's commit). */
@@ -174,6 +178,7 @@ export function planImage(spec: ImageSpec, policy: EnvironmentPolicy, target: Im
     return [pin, render, build, push, verify];
   }
   const chain = target.supplyChain;
+  throwIfIssues("Invalid supply-chain target", promotionStoreIssues(chain.promotionStore, "supplyChain.promotionStore"));
   const later = [build, push, verify, ...supplyChainSteps(spec, target, chain, w)];
   if (chain.rebuild === true) {
     return [pin, render, ...later];
@@ -201,7 +206,7 @@ export function planImage(spec: ImageSpec, policy: EnvironmentPolicy, target: Im
         "--settings",
         supplyChainSettingsDigest(chain),
         "--store",
-        chain.promotionDir,
+        chain.promotionStore,
         ...insecure,
         "--output",
         `${w}/decision`,
@@ -324,7 +329,7 @@ function supplyChainSteps(spec: ImageSpec, target: ImageTarget, chain: SupplyCha
           "--verdict",
           `${w}/scan/verdict.json`,
           "--store",
-          chain.promotionDir,
+          chain.promotionStore,
           "--output",
           `${w}/promoted.json`,
         ],

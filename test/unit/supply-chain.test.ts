@@ -25,7 +25,7 @@ const policy = { environment: "dev" as const, allowTagOnlyBases: true, sourceDat
 const chain: SupplyChainTarget = {
   signing: { mode: "keypair", key: "env://GOLDEN_COSIGN_PRIVATE_KEY", publicKey: "env://GOLDEN_COSIGN_PUBLIC_KEY" },
   gate: { scanner: "grype", severity: "HIGH", ignore: [{ id: "CVE-2024-0001", reason: "not reachable from the entrypoint", expires: "2099-01-01" }] },
-  promotionDir: ".golden/promoted",
+  promotionStore: ".golden/promoted",
   builderId: "urn:pulumi-golden-image:executor:local",
   revision: "0123456789abcdef0123456789abcdef01234567",
 };
