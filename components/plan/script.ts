@@ -78,7 +78,9 @@ export function shellQuote(word: string): string {
  * What the plan needs from the environment and never holds: keys named `env://NAME`, and the
  * password of a key pair. The script stops at once, naming the variable, when one is missing.
  */
-function secretChecks(plan: Plan): string[] {
+/** The environment variables the plan's key references name (`env://NAME`), and COSIGN_PASSWORD
+ *  when a key pair signs: what every executor must provide, from its secret store. Sorted. */
+export function planEnvironmentNames(plan: Plan): string[] {
   const names = new Set<string>();
   let keyPair = false;
   for (const step of plan.steps) {
@@ -95,11 +97,16 @@ function secretChecks(plan: Plan): string[] {
   if (keyPair) {
     names.add("COSIGN_PASSWORD");
   }
-  if (names.size === 0) {
+  return [...names].sort();
+}
+
+function secretChecks(plan: Plan): string[] {
+  const names = planEnvironmentNames(plan);
+  if (names.length === 0) {
     return [];
   }
   return [
     "# Secrets come from the environment only (the plan names them, never holds them).",
-    ...[...names].sort().map((n) => `: "\${${n}:?${n} is not set: the cosign key material reaches this script through the environment}"`),
+    ...names.map((n) => `: "\${${n}:?${n} is not set: the cosign key material reaches this script through the environment}"`),
   ];
 }
