@@ -64,3 +64,21 @@ export { encryptCosignPrivateKey } from "./signing/cosign-key";
 export { renderSigningKeyPolicy, renderEcrKeyPolicy } from "./render/kms-policy";
 export type { SigningKeyPolicyArgs, EcrKeyPolicyArgs } from "./render/kms-policy";
 export { signingKeyArgsFromSettings } from "./signing/signing-key";
+
+// Rebuilds: schedules, the CodeBuild and Kubernetes executors, the promotion pointer
+export { SCHEDULE_CONSUMERS, REBUILD_SCHEDULE_DEFAULTS, scheduleIssues, prepareRebuildSchedule } from "./rebuild/schedule";
+export type { ScheduleConsumer, RebuildScheduleArgs, RebuildSchedule } from "./rebuild/schedule";
+export { CodeBuildRebuilder, FINDING_SEVERITIES, findingsEventPattern, CODEBUILD_DEFAULTS } from "./rebuild/codebuild-rebuilder";
+export type { CodeBuildRebuilderArgs, FindingSeverity } from "./rebuild/codebuild-rebuilder";
+export { GoldenImageRef, getApprovedDigest } from "./rebuild/golden-image-ref";
+export type { GoldenImageRefArgs } from "./rebuild/golden-image-ref";
+export { renderBuildspec } from "./plan/buildspec";
+export type { BuildspecArgs } from "./plan/buildspec";
+export { GO_TOOLCHAIN, renderToolInstallScript } from "./plan/toolchain";
+export type { GoTool, GoToolName } from "./plan/toolchain";
+export { renderKubernetesRebuildJob, kubernetesRebuildJobIssues } from "./plan/kubernetes-job";
+export type { KubernetesRebuildJobArgs, KubernetesManifest, ContainerResources } from "./plan/kubernetes-job";
+export { PROMOTION_STORE_KINDS, promotionStoreIssues } from "./plan/promotion-store";
+export type { PromotionStoreKind } from "./plan/promotion-store";
+export { renderBuilderPolicy, renderStarterPolicy, renderTrustPolicy } from "./render/rebuild-iam";
+export type { BuilderPolicyArgs, StarterPolicyArgs, AccountScope, ExecutorService } from "./render/rebuild-iam";

@@ -26,6 +26,9 @@ export function fakeEcrHost(registryId: string): string {
 /** What the mocked registry serves: reference -> digest. Unlisted references get a digest derived from their name. */
 export const REGISTRY_DIGESTS = new Map<string, string>();
 
+/** What the mocked SSM Parameter Store holds: name -> value. */
+export const SSM_PARAMETERS = new Map<string, string>();
+
 /** Lookups made through the mocked registry data source, in order (tests assert what was resolved). */
 export const REGISTRY_LOOKUPS: string[] = [];
 
@@ -66,6 +69,13 @@ const CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>
     encryptionAlgorithms: [],
     id: inputs.keyId,
   }),
+  "aws:ssm/getParameter:getParameter": (inputs) => {
+    const value = SSM_PARAMETERS.get(String(inputs.name));
+    if (value === undefined) {
+      throw new Error(`ParameterNotFound: ${inputs.name}`);
+    }
+    return { name: inputs.name, value, arn: `arn:aws:ssm:${REGION}:${ACCOUNT_ID}:parameter${inputs.name}`, type: "String", version: 1, insecureValue: value, withDecryption: true, id: inputs.name };
+  },
   "aws:iam/getPolicyDocument:getPolicyDocument": (inputs) => ({ json: JSON.stringify(inputs), id: "doc" }),
   "aws:ecr/getRepository:getRepository": (inputs) => {
     const registryId: string = inputs.registryId ?? ACCOUNT_ID;
@@ -107,6 +117,16 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
         publicKeyPem: publicKey.export({ format: "pem", type: "spki" }),
       };
     }
+    case "aws:codebuild/project:Project":
+      return { arn: `arn:aws:codebuild:${REGION}:${ACCOUNT_ID}:project/${inputs.name ?? name}`, name: inputs.name ?? name };
+    case "aws:sqs/queue:Queue":
+      return { arn: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${inputs.name ?? name}`, url: `https://queue.example.test/${ACCOUNT_ID}/${inputs.name ?? name}` };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:${inputs.namePrefix ?? name}AbCdEf` };
+    case "aws:scheduler/schedule:Schedule":
+      return { arn: `arn:aws:scheduler:${REGION}:${ACCOUNT_ID}:schedule/default/${name}` };
+    case "aws:cloudwatch/eventRule:EventRule":
+      return { arn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/${name}`, name };
     case "random:index/randomPassword:RandomPassword":
       return { result: crypto.createHash("sha256").update(name).digest("base64url").slice(0, inputs.length ?? 16) };
     default:
