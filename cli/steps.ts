@@ -308,6 +308,11 @@ async function decideStep(argv: readonly string[]): Promise<void> {
     writeResult(o.output, `${decision}\n${reason}\n`);
     process.stdout.write(`decide: ${decision}: ${reason}\n`);
   };
+  if (/^(1|true|yes)$/i.test(process.env.GOLDEN_REBUILD ?? "")) {
+    // The executor asked for a rebuild (a finding, `golden build --rebuild` on a remote executor):
+    // scan, sign and verify again even though the inputs did not change.
+    return decide("build", "a rebuild was asked for (GOLDEN_REBUILD)");
+  }
   if (record === undefined) {
     return decide("build", "no approved digest yet");
   }

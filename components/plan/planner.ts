@@ -70,6 +70,10 @@ export function imageWorkDir(image: string): string {
 
 /** The five steps of one image. The spec must have passed validation. */
 export function planImage(spec: ImageSpec, policy: EnvironmentPolicy, target: ImageTarget): Step[] {
+  return imageSteps(spec, policy, target).map((s) => ({ ...s, repository: target.repository }));
+}
+
+function imageSteps(spec: ImageSpec, policy: EnvironmentPolicy, target: ImageTarget): Step[] {
   const w = target.workDir ?? imageWorkDir(spec.name);
   const id = (kind: string) => `${spec.name}:${kind}`;
   const insecure = target.insecure ? ["--insecure"] : [];

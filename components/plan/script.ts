@@ -17,8 +17,20 @@ export function renderPlanScript(plan: Plan): string {
     "set -eu",
     ...TOOL_NAMES.map((t) => `: "\${${TOOLS[t].env}:=${TOOLS[t].command}}"`),
     ...secretChecks(plan),
+    ...SELECTION,
   ];
+  let block: string | undefined;
   for (const step of plan.steps) {
+    // Steps of one image run in one block, guarded by its repository (GOLDEN_ONLY_REPOSITORIES).
+    if (step.repository !== block) {
+      if (block !== undefined) {
+        lines.push("", "fi");
+      }
+      if (step.repository !== undefined) {
+        lines.push("", `if golden_selected ${shellQuote(step.repository)}; then`);
+      }
+      block = step.repository;
+    }
     lines.push("", `# ${step.id}: ${step.description}`, `echo ${shellQuote(`== ${step.id}`)} >&2`);
     const dirs = new Set([...Object.keys(step.files), ...Object.values(step.outputs)].map(dirOf).filter((d) => d !== "."));
     if (dirs.size > 0) {
@@ -39,8 +51,28 @@ export function renderPlanScript(plan: Plan): string {
       lines.push(command);
     }
   }
+  if (block !== undefined) {
+    lines.push("", "fi");
+  }
   return `${lines.join("\n")}\n`;
 }
+
+/**
+ * The executor's choice of images: GOLDEN_ONLY_REPOSITORIES (repository names or host/names,
+ * separated by spaces or commas; e.g. the repository of an Inspector2 finding) runs only those
+ * images; unset or empty runs every image.
+ */
+const SELECTION = [
+  "# GOLDEN_ONLY_REPOSITORIES: run only the images of these repositories (names or host/names, space or comma separated); unset: all.",
+  "golden_selected() {",
+  '  [ -z "${GOLDEN_ONLY_REPOSITORIES:-}" ] && return 0',
+  '  for golden_r in $(printf \'%s\' "$GOLDEN_ONLY_REPOSITORIES" | tr \',\' \' \'); do',
+  '    case "$1" in "$golden_r" | */"$golden_r") return 0 ;; esac',
+  "  done",
+  '  echo "== skipping $1 (not in GOLDEN_ONLY_REPOSITORIES)" >&2',
+  "  return 1",
+  "}",
+];
 
 /** One argument as a shell word: literal text single-quoted, results read with `$(cat FILE)`. */
 function scriptWord(arg: string, step: Step, outputs: Map<string, Readonly<Record<string, string>>>): string {

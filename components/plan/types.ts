@@ -53,6 +53,9 @@ export interface Step {
   readonly kind: StepKind;
   /** The image (spec name) the step works on. */
   readonly image: string;
+  /** `host/path` of the image's repository: executors select images by it (e.g. the repository
+   *  of an Inspector2 finding). @default none (the step always runs) */
+  readonly repository?: string;
   /** One line for people: what the step does. */
   readonly description: string;
   /** Step ids that must have succeeded before this one runs. */

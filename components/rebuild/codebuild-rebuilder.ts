@@ -113,6 +113,13 @@ function planStoreIssues(plan: Plan, pointerPath: string): ValidationIssue[] {
     .map((st) => ({ path: "plan", value: st, problem: `promotes to ${st}, not ssm:${pointerPath}`, fix: `plan with promotionStore "ssm:${pointerPath}"` }));
 }
 
+/** StartBuild's request for a finding: the image of the finding's repository only, rebuilt even when unchanged. */
+export const FINDING_INPUT_TRANSFORMER = {
+  inputPaths: { repository: "$.detail.resources[0].details.awsEcrContainerImage.repositoryName" },
+  inputTemplate:
+    '{"environmentVariablesOverride": [{"name": "GOLDEN_ONLY_REPOSITORIES", "value": <repository>, "type": "PLAINTEXT"}, {"name": "GOLDEN_REBUILD", "value": "1", "type": "PLAINTEXT"}]}',
+} as const;
+
 /** Severities at or above `minimum`. */
 export function severitiesFrom(minimum: FindingSeverity): FindingSeverity[] {
   return FINDING_SEVERITIES.slice(FINDING_SEVERITIES.indexOf(minimum));
@@ -298,7 +305,15 @@ export class CodeBuildRebuilder extends pulumi.ComponentResource {
       );
       new aws.cloudwatch.EventTarget(
         `${name}-findings`,
-        { rule: rule.name, arn: project.arn, roleArn: role.arn, retryPolicy: { maximumRetryAttempts: CODEBUILD_DEFAULTS.maximumRetryAttempts, maximumEventAgeInSeconds: CODEBUILD_DEFAULTS.maximumEventAgeSeconds } },
+        {
+          rule: rule.name,
+          arn: project.arn,
+          roleArn: role.arn,
+          // The target's input is StartBuild's request: rebuild only the finding's repository, and
+          // scan, sign and verify it again even when its inputs are unchanged.
+          inputTransformer: FINDING_INPUT_TRANSFORMER,
+          retryPolicy: { maximumRetryAttempts: CODEBUILD_DEFAULTS.maximumRetryAttempts, maximumEventAgeInSeconds: CODEBUILD_DEFAULTS.maximumEventAgeSeconds },
+        },
         parent,
       );
       this.findingsRuleArn = rule.arn;

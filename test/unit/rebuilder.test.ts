@@ -124,6 +124,15 @@ describe("CodeBuildRebuilder", () => {
     const target = mocks.one("aws:cloudwatch/eventTarget:EventTarget").inputs;
     expect(target.arn).toBe(`arn:aws:codebuild:${REGION}:${ACCOUNT_ID}:project/golden-prod-rebuild`);
     expect(target.roleArn).toContain("golden-prod-events");
+    // StartBuild's request: the finding's repository only, rebuilt although unchanged.
+    expect(target.inputTransformer.inputPaths).toEqual({ repository: "$.detail.resources[0].details.awsEcrContainerImage.repositoryName" });
+    const request = JSON.parse(target.inputTransformer.inputTemplate.replace("<repository>", '"golden/api-base"'));
+    expect(request).toEqual({
+      environmentVariablesOverride: [
+        { name: "GOLDEN_ONLY_REPOSITORIES", value: "golden/api-base", type: "PLAINTEXT" },
+        { name: "GOLDEN_REBUILD", value: "1", type: "PLAINTEXT" },
+      ],
+    });
     expect(JSON.parse(findingsEventPattern("HIGH", ["b", "a", "b"])).detail).toMatchObject({ severity: ["HIGH", "CRITICAL"], resources: { details: { awsEcrContainerImage: { repositoryName: ["a", "b"] } } } });
   });
 
