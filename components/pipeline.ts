@@ -11,6 +11,12 @@ import { EnvironmentPolicy, ImageSpec } from "./spec/types";
 import { GatePolicy, gatePolicyIssues } from "./signing/gate";
 import { SigningKey, SigningKeyArgs, validateSigningKeyArgs } from "./signing/signing-key";
 import { SigningPlan } from "./signing/types";
+import { planImages } from "./plan/planner";
+import { Plan } from "./plan/types";
+import { EcrRegistryBase } from "./registry/ecr-base";
+import { CodeBuildRebuilder, CodeBuildRebuilderArgs, FINDING_SEVERITIES, FindingSeverity } from "./rebuild/codebuild-rebuilder";
+import { scheduleIssues } from "./rebuild/schedule";
+import { POINTER_PATH } from "./render/rebuild-iam";
 
 /** Registry choice: a backend by `type` (see registry/backends.ts): an ECR registry the pipeline
  *  creates, a registry made elsewhere, or any registered backend with its own arguments. */
@@ -36,6 +42,56 @@ export interface GoldenImagePipelineArgs {
   /** The vulnerability gate the executors apply (validated here with everything else).
    *  @default {} (grype, HIGH and above block, no ignore entries) */
   readonly gate?: GatePolicy;
+  /** Scheduled and event-driven rebuilds (a CodeBuildRebuilder child): the plan of these images,
+   *  signed with `signing`, gated by `gate`, promoted to SSM. Needs an ECR registry and `signing`
+   *  (kms or keypair). @default none (images are built by `pulumi up` and the local `golden` only) */
+  readonly rebuild?: PipelineRebuildArgs;
+}
+
+/** The pipeline's rebuilds on AWS CodeBuild; the plan, repositories and key come from the pipeline. */
+export interface PipelineRebuildArgs extends Pick<CodeBuildRebuilderArgs, "source" | "schedule" | "computeType" | "timeoutMinutes" | "logRetentionDays" | "goldenVersion"> {
+  readonly executor: "codebuild";
+  /** SSM path of the promotion pointers. @default `/golden-images/<environment>` */
+  readonly pointerPath?: string;
+  /** Rebuild on Inspector2 findings at or above this severity in the pipeline's repositories. @default none */
+  readonly findings?: { readonly minimumSeverity: FindingSeverity };
+  /** Registry prefix serving host-less bases to the rebuild. @default policy.mirror */
+  readonly mirror?: string;
+}
+
+/** The pointer path of an environment's promotions. */
+export function defaultPointerPath(environment: string): string {
+  return `/golden-images/${environment}`;
+}
+
+function rebuildIssues(args: GoldenImagePipelineArgs): ValidationIssue[] {
+  const r = args.rebuild;
+  if (r === undefined) {
+    return [];
+  }
+  const issues: ValidationIssue[] = [];
+  if (r.executor !== "codebuild") {
+    issues.push({ path: "rebuild.executor", value: r.executor, problem: "is not a rebuild executor of the pipeline", fix: 'use "codebuild" (for Kubernetes, compose KubernetesRebuilder with the plan)' });
+  }
+  if ((args.registry as { type?: unknown })?.type !== "ecr") {
+    issues.push({ path: "rebuild", value: (args.registry as { type?: unknown })?.type, problem: "needs an ECR registry the pipeline creates (registry.type \"ecr\")", fix: "use an ECR registry, or compose CodeBuildRebuilder yourself" });
+  }
+  if (args.signing === undefined || args.signing.mode === "keyless") {
+    issues.push({ path: "rebuild", value: args.signing?.mode, problem: "needs signing with a KMS key or a key pair (CodeBuild has no OIDC identity for keyless signing)", fix: 'give signing: { mode: "keypair" } or { mode: "kms", ... }' });
+  }
+  if (r.mirror === undefined && args.policy?.mirror === undefined) {
+    issues.push({ path: "rebuild.mirror", value: undefined, problem: "is required when policy.mirror is not set: the rebuild pins host-less bases through it", fix: 'give the registry prefix serving the bases, e.g. "<pull-through cache host>/hub"' });
+  }
+  if (r.pointerPath !== undefined && !POINTER_PATH.test(r.pointerPath)) {
+    issues.push({ path: "rebuild.pointerPath", value: r.pointerPath, problem: "is not an SSM parameter path the pipeline may own", fix: 'e.g. "/golden-images/prod"' });
+  }
+  if (r.schedule !== undefined) {
+    issues.push(...scheduleIssues(r.schedule, "eventbridge", "rebuild.schedule"));
+  }
+  if (r.findings !== undefined && !(FINDING_SEVERITIES as readonly string[]).includes(r.findings.minimumSeverity)) {
+    issues.push({ path: "rebuild.findings.minimumSeverity", value: r.findings.minimumSeverity, problem: "is not an Inspector2 severity", fix: `use one of ${FINDING_SEVERITIES.join(", ")}` });
+  }
+  return issues;
 }
 
 type BuildSettings = NonNullable<GoldenImagePipelineArgs["build"]>;
@@ -57,9 +113,16 @@ export function validateGoldenImagePipelineArgs(args: GoldenImagePipelineArgs): 
   const build = structuralIssues(buildSettingsSchema, args.build, "build");
   issues.push(...(build.length > 0 ? build : baseDirectoryIssues(args.build?.baseDirectory, "build.baseDirectory")));
   if (args.signing !== undefined) {
-    issues.push(...validateSigningKeyArgs(args.signing).map((i) => ({ ...i, path: prefixPath("signing", i.path === "args" ? "" : i.path) })));
+    // With rebuilds, the rebuild role signs: a KMS key needs no other signer.
+    const rebuildSigns = args.rebuild !== undefined && args.signing.mode === "kms";
+    issues.push(
+      ...validateSigningKeyArgs(args.signing)
+        .filter((i) => !(rebuildSigns && i.path === "signers" && i.problem === "lists no signer"))
+        .map((i) => ({ ...i, path: prefixPath("signing", i.path === "args" ? "" : i.path) })),
+    );
   }
   issues.push(...gatePolicyIssues(args.gate ?? {}, "gate"));
+  issues.push(...rebuildIssues(args));
   const registry = args.registry as { type?: unknown } | undefined;
   const backend = registryBackend(registry?.type);
   if (backend === undefined) {
@@ -95,6 +158,10 @@ export class GoldenImagePipeline extends pulumi.ComponentResource {
   public readonly signingPublicKey?: pulumi.Output<string>;
   /** The vulnerability gate, validated. */
   public readonly gate: GatePolicy;
+  /** The rebuild executor, when `rebuild` was given. */
+  public readonly rebuilder?: CodeBuildRebuilder;
+  /** The plan the rebuilds run, when `rebuild` was given. */
+  public readonly plan?: pulumi.Output<Plan>;
 
   constructor(name: string, args: GoldenImagePipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("golden-image:index:GoldenImagePipeline", name, {}, opts);
@@ -114,12 +181,70 @@ export class GoldenImagePipeline extends pulumi.ComponentResource {
     this.refs = collect(images, (i) => i.ref);
     this.dockerfiles = collect(images, (i) => i.dockerfile);
     this.gate = args.gate ?? {};
+    // The rebuilder and the key refer to each other: a KMS key lists the rebuild role as its
+    // signer, and the rebuild signs with the key. The rebuilder is created first and reads the
+    // key's outputs once it exists (a deferred value; no JS cycle).
+    let keyReady: (key: SigningKey) => void = () => undefined;
+    const deferredKey = pulumi.output(new Promise<SigningKey>((resolve) => (keyReady = resolve)));
+    if (args.rebuild !== undefined && args.signing !== undefined) {
+      const r = args.rebuild;
+      const registry = this.registry as EcrRegistryBase;
+      const names = imageNames(args);
+      const pointerPath = r.pointerPath ?? defaultPointerPath(args.policy.environment);
+      const mirror = (r.mirror ?? args.policy.mirror) as string;
+      const urls = pulumi.all(names.map((n) => registry.repositoryUrl(n)));
+      const gate = args.gate ?? {};
+      this.plan = pulumi.all([urls, deferredKey.apply((k) => k.signing)]).apply(([repositories, signing]) =>
+        planImages(args.images, args.policy, (spec) => ({
+          repository: repositories[names.indexOf(spec.name)],
+          mirror,
+          insecure: false,
+          supplyChain: { signing, gate, promotionStore: `ssm:${pointerPath}`, builderId: `urn:pulumi-golden-image:executor:codebuild:${name}` },
+        })),
+      );
+      const keypair = args.signing.mode === "keypair";
+      this.rebuilder = new CodeBuildRebuilder(
+        `${name}`,
+        {
+          plan: this.plan,
+          source: r.source,
+          pointerPath,
+          registryHosts: pulumi.all([urls]).apply(([u]) => [...new Set([...u, mirror].map((x) => x.split("/")[0]))].sort()),
+          repositoryArns: registry.repositoryArns.apply((byName) => names.map((n) => byName[n])),
+          ...(keypair
+            ? {
+                keyPair: {
+                  privateKey: deferredKey.apply((k) => k.privateKey as pulumi.Output<string>),
+                  publicKey: deferredKey.apply((k) => k.publicKeyPem),
+                  password: deferredKey.apply((k) => k.password as pulumi.Output<string>),
+                },
+              }
+            : { signingKeyArn: deferredKey.apply((k) => k.keyArn as pulumi.Output<string>) }),
+          ...(r.schedule !== undefined ? { schedule: r.schedule } : {}),
+          ...(r.findings !== undefined ? { findings: { minimumSeverity: r.findings.minimumSeverity, repositoryNames: urls.apply((u) => u.map((x) => x.slice(x.indexOf("/") + 1))) } } : {}),
+          ...(r.computeType !== undefined ? { computeType: r.computeType } : {}),
+          ...(r.timeoutMinutes !== undefined ? { timeoutMinutes: r.timeoutMinutes } : {}),
+          ...(r.logRetentionDays !== undefined ? { logRetentionDays: r.logRetentionDays } : {}),
+          ...(r.goldenVersion !== undefined ? { goldenVersion: r.goldenVersion } : {}),
+        },
+        { parent: this },
+      );
+    }
     if (args.signing !== undefined) {
-      this.signingKey = new SigningKey(`${name}-signing`, args.signing, { parent: this });
+      // With rebuilds, a KMS key's signers are the rebuild role (and whoever the args name).
+      const signing: SigningKeyArgs =
+        args.signing.mode === "kms" && this.rebuilder !== undefined ? { ...args.signing, signers: [...(args.signing.signers ?? []), this.rebuilder.roleArn] } : args.signing;
+      this.signingKey = new SigningKey(`${name}-signing`, signing, { parent: this });
       this.signing = this.signingKey.signing;
       this.signingPublicKey = this.signingKey.publicKeyPem;
+      keyReady(this.signingKey);
     }
-    this.registerOutputs({ refs: this.refs, dockerfiles: this.dockerfiles, ...(this.signing !== undefined ? { signing: this.signing, signingPublicKey: this.signingPublicKey } : {}) });
+    this.registerOutputs({
+      refs: this.refs,
+      dockerfiles: this.dockerfiles,
+      ...(this.signing !== undefined ? { signing: this.signing, signingPublicKey: this.signingPublicKey } : {}),
+      ...(this.rebuilder !== undefined ? { rebuildProject: this.rebuilder.projectName } : {}),
+    });
   }
 }
 

@@ -13,11 +13,15 @@ import { registryBackend, registryTypes } from "../components/registry/backends"
 import { GatePolicy, gatePolicyIssues } from "../components/signing/gate";
 import { SigningSettings } from "../components/signing/types";
 import { signingSettingsIssues } from "../components/signing/validate";
+import type { PipelineRebuildArgs } from "../components/pipeline";
+import { FINDING_SEVERITIES } from "../components/rebuild/findings";
+import { scheduleIssues } from "../components/rebuild/schedule";
+import { POINTER_PATH } from "../components/render/rebuild-iam";
 
 /** The Pulumi project name, and so the config namespace. */
 export const CONFIG_NAMESPACE = "golden-images";
 
-export const CONFIG_KEYS = ["environment", "registry", "mirror", "images", "allowTagOnlyBases", "sourceDateEpoch", "signing", "gate"] as const;
+export const CONFIG_KEYS = ["environment", "registry", "mirror", "images", "allowTagOnlyBases", "sourceDateEpoch", "signing", "gate", "rebuild"] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 export interface StackConfig {
@@ -29,6 +33,8 @@ export interface StackConfig {
   readonly signing: SigningSettings;
   /** The vulnerability gate. @default grype, HIGH and above, no ignore entries */
   readonly gate: GatePolicy;
+  /** Scheduled and event-driven rebuilds on CodeBuild. @default none */
+  readonly rebuild?: PipelineRebuildArgs;
 }
 
 const topLevel = z.object({
@@ -42,7 +48,42 @@ const topLevel = z.object({
   // Checked in detail by their own validators (named under the config key).
   signing: z.looseObject({}).optional(),
   gate: z.looseObject({}).optional(),
+  rebuild: z.looseObject({}).optional(),
 });
+
+/** `golden-images:rebuild`: the pipeline's rebuild arguments as plain data. */
+const rebuildSchema = z.strictObject({
+  executor: z.literal("codebuild"),
+  source: z.strictObject({ type: z.enum(["CODECOMMIT", "GITHUB", "GITHUB_ENTERPRISE", "BITBUCKET", "GITLAB", "GITLAB_SELF_MANAGED", "S3"]), location: z.string().min(1), version: z.string().optional() }),
+  schedule: z.looseObject({}).optional(),
+  findings: z.strictObject({ minimumSeverity: z.enum(FINDING_SEVERITIES) }).optional(),
+  pointerPath: z.string().optional(),
+  mirror: z.string().optional(),
+  computeType: z.string().optional(),
+  timeoutMinutes: z.number().int().optional(),
+  logRetentionDays: z.number().int().optional(),
+  goldenVersion: z.string().optional(),
+});
+
+/** Problems of `golden-images:rebuild`: its shape, the schedule in EventBridge Scheduler's grammar, the pointer path. */
+export function rebuildConfigIssues(value: unknown, base: string): ValidationIssue[] {
+  if (isEmptyObject(value)) {
+    return [];
+  }
+  const structural = structuralIssues(rebuildSchema, value, base);
+  if (structural.length > 0) {
+    return structural;
+  }
+  const r = value as PipelineRebuildArgs;
+  const issues: ValidationIssue[] = [];
+  if (r.schedule !== undefined) {
+    issues.push(...scheduleIssues(r.schedule, "eventbridge", `${base}.schedule`));
+  }
+  if (r.pointerPath !== undefined && !POINTER_PATH.test(r.pointerPath)) {
+    issues.push({ path: `${base}.pointerPath`, value: r.pointerPath, problem: "is not an SSM parameter path the pipeline may own", fix: 'e.g. "/golden-images/prod"' });
+  }
+  return issues;
+}
 
 export interface StackConfigOptions {
   /** The program's (project) directory: when given, every image's `context` must be a directory
@@ -68,6 +109,8 @@ export function parseStackConfig(values: unknown, options: StackConfigOptions = 
     images: v.images as ImageSpec[],
     signing: (v.signing ?? {}) as SigningSettings,
     gate: (v.gate ?? {}) as GatePolicy,
+    // {} (the declared default) means no rebuilds.
+    ...(v.rebuild !== undefined && !isEmptyObject(v.rebuild) ? { rebuild: v.rebuild as PipelineRebuildArgs } : {}),
   };
 }
 
@@ -114,6 +157,9 @@ export function stackConfigIssues(values: unknown, options: StackConfigOptions =
   issues.push(...imageIssues);
   issues.push(...signingSettingsIssues(v.signing ?? {}, `${CONFIG_NAMESPACE}:signing`));
   issues.push(...gatePolicyIssues(v.gate ?? {}, `${CONFIG_NAMESPACE}:gate`));
+  if (v.rebuild !== undefined) {
+    issues.push(...rebuildConfigIssues(v.rebuild, `${CONFIG_NAMESPACE}:rebuild`));
+  }
   // Any backend of the one registry table (components/registry/backends.ts) that config can select.
   if (!registryTypes(true).includes(v.registry.type)) {
     issues.push({
@@ -185,3 +231,6 @@ export function configValuesFromStackFile(doc: unknown): Record<string, unknown>
   return out;
 }
 
+function isEmptyObject(value: unknown): boolean {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0;
+}

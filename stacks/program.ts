@@ -40,5 +40,6 @@ export function createStack(): GoldenImagePipeline {
     build: { baseDirectory: "." },
     signing: signingKeyArgsFromSettings(config.signing),
     gate: config.gate,
+    ...(config.rebuild !== undefined ? { rebuild: config.rebuild } : {}),
   });
 }

@@ -16,6 +16,8 @@ export const CODEBUILD_RUNTIMES = { golang: "1.26", nodejs: "22" } as const;
 /** Where the executor keeps what survives between builds (the project's cache paths). */
 export const CODEBUILD_CACHE_ROOT = "/root/.cache/pulumi-golden-image";
 export const BUILDKIT_SOCKET = "unix:///run/buildkit/buildkitd.sock";
+/** Where the build writes the scripts it runs and BuildKit's log (outside the source checkout). */
+export const CODEBUILD_WORK_DIR = "/var/golden";
 
 export interface BuildspecArgs {
   readonly plan: Plan;
@@ -107,10 +109,11 @@ export function renderBuildspec(args: BuildspecArgs): string {
       install: {
         "runtime-versions": { ...CODEBUILD_RUNTIMES },
         commands: [
+          `mkdir -p ${CODEBUILD_WORK_DIR}`,
           `npm install --global --no-fund --no-audit pulumi-golden-image@${args.goldenVersion}`,
           "dnf install -y -q skopeo",
-          heredoc("/tmp/golden-install-tools.sh", renderToolInstallScript(tools), "GOLDEN_TOOLS_SCRIPT"),
-          "sh /tmp/golden-install-tools.sh",
+          heredoc(`${CODEBUILD_WORK_DIR}/install-tools.sh`, renderToolInstallScript(tools), "GOLDEN_TOOLS_SCRIPT"),
+          `sh ${CODEBUILD_WORK_DIR}/install-tools.sh`,
           'export PATH="$GOLDEN_TOOLS/bin:$PATH"',
           ...tools.map((t) => `echo "${t} ${GO_TOOLCHAIN[t].version} (${GO_TOOLCHAIN[t].sum})"`),
         ],
@@ -120,7 +123,7 @@ export function renderBuildspec(args: BuildspecArgs): string {
           ...(tools.includes("buildkit")
             ? [
                 "mkdir -p /run/buildkit",
-                `(buildkitd --addr ${BUILDKIT_SOCKET} --oci-worker=true --containerd-worker=false > /tmp/buildkitd.log 2>&1 &)`,
+                `(buildkitd --addr ${BUILDKIT_SOCKET} --oci-worker=true --containerd-worker=false > ${CODEBUILD_WORK_DIR}/buildkitd.log 2>&1 &)`,
                 'for i in $(seq 1 60); do buildctl debug workers > /dev/null 2>&1 && break; sleep 1; done; buildctl debug workers',
               ]
             : []),
@@ -129,8 +132,8 @@ export function renderBuildspec(args: BuildspecArgs): string {
       },
       build: {
         commands: [
-          heredoc("/tmp/golden-plan.sh", script, "GOLDEN_PLAN"),
-          `${TOOLS.golden.env}=golden sh /tmp/golden-plan.sh`,
+          heredoc(`${CODEBUILD_WORK_DIR}/plan.sh`, script, "GOLDEN_PLAN"),
+          `${TOOLS.golden.env}=golden sh ${CODEBUILD_WORK_DIR}/plan.sh`,
         ],
       },
     },

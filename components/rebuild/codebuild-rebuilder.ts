@@ -17,13 +17,13 @@ import { parsePromotionStore } from "../plan/promotion-store";
 import { Plan } from "../plan/types";
 import { joinPath, throwIfIssues, ValidationIssue } from "../render/issues";
 import { POINTER_PATH, renderBuilderPolicy, renderStarterPolicy, renderTrustPolicy } from "../render/rebuild-iam";
+import { FINDING_INPUT_TRANSFORMER, FINDING_SEVERITIES, FindingSeverity, findingsEventPattern, severitiesFrom } from "./findings";
 import { prepareRebuildSchedule, RebuildScheduleArgs, scheduleIssues } from "./schedule";
 
-export const CODEBUILD_REBUILDER_TYPE = "golden-image:rebuild:CodeBuildRebuilder";
+export { FINDING_INPUT_TRANSFORMER, FINDING_SEVERITIES, findingsEventPattern, severitiesFrom } from "./findings";
+export type { FindingSeverity } from "./findings";
 
-/** Inspector2 severities, lowest first. */
-export const FINDING_SEVERITIES = ["LOW", "MEDIUM", "HIGH", "CRITICAL"] as const;
-export type FindingSeverity = (typeof FINDING_SEVERITIES)[number];
+export const CODEBUILD_REBUILDER_TYPE = "golden-image:rebuild:CodeBuildRebuilder";
 
 export const CODEBUILD_DEFAULTS = {
   image: "aws/codebuild/amazonlinux-x86_64-standard:5.0",
@@ -111,31 +111,6 @@ function planStoreIssues(plan: Plan, pointerPath: string): ValidationIssue[] {
       return ref.kind !== "ssm" || ref.path !== pointerPath;
     })
     .map((st) => ({ path: "plan", value: st, problem: `promotes to ${st}, not ssm:${pointerPath}`, fix: `plan with promotionStore "ssm:${pointerPath}"` }));
-}
-
-/** StartBuild's request for a finding: the image of the finding's repository only, rebuilt even when unchanged. */
-export const FINDING_INPUT_TRANSFORMER = {
-  inputPaths: { repository: "$.detail.resources[0].details.awsEcrContainerImage.repositoryName" },
-  inputTemplate:
-    '{"environmentVariablesOverride": [{"name": "GOLDEN_ONLY_REPOSITORIES", "value": <repository>, "type": "PLAINTEXT"}, {"name": "GOLDEN_REBUILD", "value": "1", "type": "PLAINTEXT"}]}',
-} as const;
-
-/** Severities at or above `minimum`. */
-export function severitiesFrom(minimum: FindingSeverity): FindingSeverity[] {
-  return FINDING_SEVERITIES.slice(FINDING_SEVERITIES.indexOf(minimum));
-}
-
-/** The EventBridge pattern of Inspector2 findings at or above a severity in the given repositories. */
-export function findingsEventPattern(minimum: FindingSeverity, repositoryNames: readonly string[]): string {
-  return JSON.stringify({
-    source: ["aws.inspector2"],
-    "detail-type": ["Inspector2 Finding"],
-    detail: {
-      severity: severitiesFrom(minimum),
-      status: ["ACTIVE"],
-      resources: { details: { awsEcrContainerImage: { repositoryName: [...new Set(repositoryNames)].sort() } } },
-    },
-  });
 }
 
 /** This package's version, from its package.json (two levels up in the sources, three in dist/). */

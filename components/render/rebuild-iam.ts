@@ -90,7 +90,7 @@ function arnListIssues(list: readonly string[] | undefined, pattern: RegExp, pat
   }
   list.forEach((arn, i) => {
     if (!pattern.test(String(arn))) {
-      issues.push({ path: joinPath(path, i), value: arn, problem: `is not ${what}`, fix: `give the full ${what}, without wildcards` });
+      issues.push({ path: joinPath(path, i), value: arn, problem: `is not ${what}`, fix: "give the full ARN, without wildcards" });
     }
   });
   return issues;

@@ -65,9 +65,9 @@ describe("renderBuildspec", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "buildspec-"));
     try {
       const [write, run] = doc.phases.build.commands as string[];
-      expect(bash(write.replace("/tmp/golden-plan.sh", path.join(dir, "plan.sh")), dir).status).toBe(0);
+      expect(bash(write.replace("/var/golden/plan.sh", path.join(dir, "plan.sh")), dir).status).toBe(0);
       expect(fs.readFileSync(path.join(dir, "plan.sh"), "utf8")).toBe(renderPlanScript(keypair));
-      expect(run).toBe("GOLDEN_CLI=golden sh /tmp/golden-plan.sh");
+      expect(run).toBe("GOLDEN_CLI=golden sh /var/golden/plan.sh");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

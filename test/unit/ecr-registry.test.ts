@@ -19,7 +19,7 @@ import {
 } from "../../components/registry";
 import { formatIssue, ValidationError } from "../../components/render/issues";
 import { defaultLifecycleRules, renderLifecyclePolicy } from "../../components/render/lifecycle";
-import { ACCOUNT_ID, descendantsOf, FAKE_ECR_HOST, fakeEcrHost, MockRecorder, REGION, settle, setupMocks, valueOf } from "./mocks";
+import { ACCOUNT_ID, descendantsOf, FAKE_ECR_HOST, fakeEcrHost, MockRecorder, mockKeyId, REGION, settle, setupMocks, valueOf } from "./mocks";
 
 const T = {
   registry: "golden-image:registry:EcrRegistry",
@@ -133,7 +133,7 @@ describe("EcrRegistry with only images", () => {
           { filter: "sha256-*", filterType: "WILDCARD" },
         ],
         imageScanningConfiguration: { scanOnPush: true },
-        encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/reg-key` }],
+        encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/${mockKeyId("reg-key")}` }],
         forceDelete: false,
       });
     }
@@ -141,7 +141,7 @@ describe("EcrRegistry with only images", () => {
 
   it("THEN the created key rotates, waits 30 days before deletion and has a deterministic alias", () => {
     expect(mocks.byName("reg-key").inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
-    expect(mocks.byName("reg-key-alias").inputs).toEqual({ name: "alias/golden-image/reg", targetKeyId: "reg-key" });
+    expect(mocks.byName("reg-key-alias").inputs).toEqual({ name: "alias/golden-image/reg", targetKeyId: mockKeyId("reg-key") });
   });
 
   it("THEN each lifecycle policy is the default rendered policy on its repository", () => {
@@ -153,7 +153,7 @@ describe("EcrRegistry with only images", () => {
   it("THEN the outputs map image names to URLs and ARNs and give the key ARN", async () => {
     expect(await valueOf(reg.repositoryUrls)).toEqual({ base: `${FAKE_ECR_HOST}/base`, "python/3.12": `${FAKE_ECR_HOST}/python/3.12` });
     expect(await valueOf(reg.repositoryArns)).toEqual({ base: repoArn("base"), "python/3.12": repoArn("python/3.12") });
-    expect(await valueOf(reg.kmsKeyArn)).toBe(`arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/reg-key`);
+    expect(await valueOf(reg.kmsKeyArn)).toBe(`arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/${mockKeyId("reg-key")}`);
     expect(await valueOf(reg.repositoryUrl("python/3.12"))).toBe(`${FAKE_ECR_HOST}/python/3.12`);
     expect(reg.kind).toBe("ecr");
     expect(reg.imageNames).toEqual(["base", "python/3.12"]);

@@ -91,6 +91,14 @@ const CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>
   },
 };
 
+/** A KMS key id (a UUID) derived from the resource name: stable across runs, shaped like AWS's. */
+export function mockKeyId(name: string): string {
+  const h = crypto.createHash("sha256").update(name).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+const TLS_KEYS = new Map<string, Record<string, string>>();
+
 function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
   switch (type) {
     case "aws:ecr/repository:Repository":
@@ -100,7 +108,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
         registryId: ACCOUNT_ID,
       };
     case "aws:kms/key:Key":
-      return { arn: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/${name}`, keyId: name };
+      return { arn: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/${mockKeyId(name)}`, keyId: mockKeyId(name) };
     case "aws:iam/role:Role":
       return { arn: `arn:aws:iam::${ACCOUNT_ID}:role/${inputs.name ?? name}`, name: inputs.name ?? name };
     case "docker-build:index:Image": {
@@ -109,13 +117,19 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
       return { digest, ref: `${tag.replace(/:[^:/]+$/, "")}@${digest}`, contextHash: "hash" };
     }
     case "tls:index/privateKey:PrivateKey": {
-      // A real key, so what the component derives from it (cosign's format) is real too.
-      const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
-      return {
-        privateKeyPemPkcs8: privateKey.export({ format: "pem", type: "pkcs8" }),
-        privateKeyPem: privateKey.export({ format: "pem", type: "sec1" }),
-        publicKeyPem: publicKey.export({ format: "pem", type: "spki" }),
-      };
+      // A real key, so what the component derives from it (cosign's format) is real too; one per
+      // resource name in this process, as a real stack keeps its key in the state across runs.
+      let key = TLS_KEYS.get(name);
+      if (key === undefined) {
+        const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+        key = {
+          privateKeyPemPkcs8: privateKey.export({ format: "pem", type: "pkcs8" }) as string,
+          privateKeyPem: privateKey.export({ format: "pem", type: "sec1" }) as string,
+          publicKeyPem: publicKey.export({ format: "pem", type: "spki" }) as string,
+        };
+        TLS_KEYS.set(name, key);
+      }
+      return key;
     }
     case "aws:codebuild/project:Project":
       return { arn: `arn:aws:codebuild:${REGION}:${ACCOUNT_ID}:project/${inputs.name ?? name}`, name: inputs.name ?? name };

@@ -108,7 +108,7 @@ describe("stack configuration errors", () => {
     expect((error as Error).message).toBe(
       [
         "Invalid stack configuration (3 problems):",
-        '  - golden-images:retention: is not a configuration key of this project (value: 3). Fix: remove it or use one of: golden-images:environment, golden-images:registry, golden-images:mirror, golden-images:images, golden-images:allowTagOnlyBases, golden-images:sourceDateEpoch, golden-images:signing, golden-images:gate',
+        '  - golden-images:retention: is not a configuration key of this project (value: 3). Fix: remove it or use one of: golden-images:environment, golden-images:registry, golden-images:mirror, golden-images:images, golden-images:allowTagOnlyBases, golden-images:sourceDateEpoch, golden-images:signing, golden-images:gate, golden-images:rebuild',
         '  - golden-images:images[0].base: has no digest and this environment requires digests (value: "distroless/static-debian12:nonroot"). Fix: pin it: "distroless/static-debian12:nonroot@sha256:<digest>" (the digest your mirror serves)',
         '  - golden-images:images[1].user: runs as root (value: "0"). Fix: use a non-root UID such as 65532 (the catalog\'s nonroot)',
       ].join("\n"),
@@ -204,7 +204,9 @@ describe("a registry backend added without touching the pipeline or the stack pr
   });
 
   it("GIVEN registry.type test-oci in the stack config THEN the program pushes there with its basic login and creates no ECR", async () => {
-    const mocks = await runStack({ ...stackFile("dev"), registry: { type: "test-oci", host: "registry.example.internal" } });
+    // Rebuilds need ECR: this stack has none.
+    const { rebuild: _rebuild, ...dev } = stackFile("dev");
+    const mocks = await runStack({ ...dev, registry: { type: "test-oci", host: "registry.example.internal" } });
     expect(mocks.ofType("aws:ecr/repository:Repository")).toEqual([]);
     expect(mocks.ofType("test:registry:Oci").map((r) => r.name)).toEqual(["golden-dev-registry"]);
     const build = mocks.byName("golden-dev-hello-static-build").inputs;
@@ -246,13 +248,13 @@ describe("Pulumi.yaml declares exactly the keys the config parser reads", () => 
 });
 
 describe("the stack's signing and gate config", () => {
-  it("kms mode: a signing key whose policy lets only the configured role sign", async () => {
+  it("kms mode: a signing key whose policy lets only the configured role and the rebuild role sign", async () => {
     const role = "arn:aws:iam::123456789012:role/golden-build";
     const mocks = await runStack({ ...stackFile("dev"), signing: { mode: "kms", signers: [role], format: "bundle" } });
     const key = mocks.ofType("aws:kms/key:Key").find((k) => k.inputs.keyUsage === "SIGN_VERIFY");
     expect(key?.inputs.customerMasterKeySpec).toBe("ECC_NIST_P256");
     const sign = JSON.parse(key?.inputs.policy).Statement.find((st: { Sid: string }) => st.Sid === "PipelineSigns");
-    expect(sign.Principal.AWS).toEqual([role]);
+    expect(sign.Principal.AWS).toEqual([role, "arn:aws:iam::123456789012:role/golden-dev-build"]);
   });
 
   it("names every signing and gate mistake under its config key, before anything is created", () => {
@@ -269,5 +271,36 @@ describe("the stack's signing and gate config", () => {
       "golden-images:signing.signers: lists no signer",
       "golden-images:gate.severity: is not one of the allowed values",
     ]);
+  });
+});
+
+describe("the stacks' rebuilds", () => {
+  it.each([
+    ["dev", "cron(0 2 * * ? *)", { mode: "FLEXIBLE", maximumWindowInMinutes: 60 }, undefined],
+    ["staging", "cron(0 3 ? * MON *)", { mode: "FLEXIBLE", maximumWindowInMinutes: 60 }, undefined],
+    ["prod", "cron(0 4 ? * TUE *)", { mode: "OFF" }, ["CRITICAL"]],
+  ])("GIVEN the %s stack THEN a CodeBuild rebuild runs on %s, promoting to its own SSM path; findings: %j", async (env, expression, window, findings) => {
+    const mocks = await runStack(stackFile(env));
+    const schedule = mocks.one("aws:scheduler/schedule:Schedule").inputs;
+    expect(schedule).toMatchObject({ scheduleExpression: expression, scheduleExpressionTimezone: "Europe/Berlin", flexibleTimeWindow: window });
+    const project = mocks.one("aws:codebuild/project:Project").inputs;
+    expect(project.source.buildspec).toContain(`--store ssm:/golden-images/${env}`);
+    expect(project.source.buildspec).toContain("--mirror mirror.example.internal/hub");
+    const rules = mocks.ofType("aws:cloudwatch/eventRule:EventRule");
+    expect(rules.map((r) => JSON.parse(r.inputs.eventPattern).detail.severity)).toEqual(findings === undefined ? [] : [findings]);
+    const policy = JSON.parse(mocks.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === `golden-${env}-build`)?.inputs.policy);
+    expect(policy.Statement.find((s: { Sid: string }) => s.Sid === "WritePromotionPointers").Resource).toEqual([`arn:aws:ssm:eu-west-1:123456789012:parameter/golden-images/${env}/*`]);
+  });
+
+  it("GIVEN a rebuild every 5 minutes and an unknown severity THEN the config report names both under golden-images:rebuild", () => {
+    const dev = stackFile("dev");
+    const rebuild = { ...(dev.rebuild as object), schedule: { expression: "rate(5 minutes)" }, findings: { minimumSeverity: "SEVERE" } };
+    expect(() => parseStackConfig({ ...dev, rebuild })).toThrow(/golden-images:rebuild\.findings\.minimumSeverity: is not one of the allowed values/);
+    expect(() => parseStackConfig({ ...dev, rebuild: { ...rebuild, findings: undefined } })).toThrow(/golden-images:rebuild\.schedule\.expression: runs as often as every 5 minutes/);
+  });
+
+  it("GIVEN rebuild: {} (the declared default) THEN no rebuild resources", async () => {
+    const mocks = await runStack({ ...stackFile("dev"), rebuild: {} });
+    expect(mocks.ofType("aws:codebuild/project:Project")).toEqual([]);
   });
 });
