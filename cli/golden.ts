@@ -93,6 +93,11 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
   if (argv[0] === "step") {
     return runStepCommand(argv.slice(1));
   }
+  if (argv[0] === "step-server") {
+    // The local executor's golden steps, in one process (see cli/step-server.ts).
+    const { runStepServer } = await import("./step-server");
+    return runStepServer(runGolden);
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -82,3 +82,6 @@ export { PROMOTION_STORE_KINDS, promotionStoreIssues } from "./plan/promotion-st
 export type { PromotionStoreKind } from "./plan/promotion-store";
 export { renderBuilderPolicy, renderStarterPolicy, renderTrustPolicy } from "./render/rebuild-iam";
 export type { BuilderPolicyArgs, StarterPolicyArgs, AccountScope, ExecutorService } from "./render/rebuild-iam";
+export { KubernetesRebuilder, kubernetesRebuilderIssues } from "./rebuild/kubernetes-rebuilder";
+export type { KubernetesRebuilderArgs } from "./rebuild/kubernetes-rebuilder";
+export type { GitSource } from "./plan/kubernetes-job";

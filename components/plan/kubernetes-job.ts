@@ -6,6 +6,9 @@
  *
  * No secret ever appears here: registry credentials are a Secret mounted as a file, the cosign
  * key pair reaches the script through `secretKeyRef`s. Secret-looking env is rejected.
+ *
+ * The plan builds from contexts relative to its repository (`images/hello`): an init container
+ * clones the source at one revision into the pod's work dir before anything else starts.
  */
 import { z } from "zod";
 import { joinKey, joinPath, throwIfIssues, ValidationIssue } from "../render/issues";
@@ -18,6 +21,19 @@ export interface ContainerResources {
   readonly limits?: { readonly cpu?: string; readonly memory?: string };
 }
 
+/** The repository holding the image contexts, and the revision the job builds. */
+export interface GitSource {
+  /** An https URL (`https://git.example.com/platform/golden-images.git`) or an ssh one
+   *  (`ssh://git@git.example.com/platform/golden-images.git`, `git@git.example.com:platform/golden-images.git`).
+   *  No credentials in it: anyone who can read the CronJob would see them. The pod mounts no
+   *  clone credentials, so the repository must be readable anonymously (https), or the builder
+   *  image must carry what ssh needs. */
+  readonly url: string;
+  /** A full commit SHA (40 hex, fetched exactly: the server must allow fetching a commit by id,
+   *  as GitHub, GitLab and git's protocol v2 do) or a branch or tag name (`git clone --branch`). */
+  readonly revision: string;
+}
+
 export interface KubernetesRebuildJobArgs {
   /** Name of the CronJob and its ServiceAccount, prefix of the other objects: a DNS-1123 label of
    *  at most 52 characters (the CronJob controller appends 11 to name each Job), e.g. "golden-rebuild". */
@@ -28,8 +44,14 @@ export interface KubernetesRebuildJobArgs {
   readonly schedule: string;
   /** IANA time zone of the schedule, e.g. "Europe/Berlin" (spec.timeZone). */
   readonly timeZone: string;
+  /** Whether runs are suspended (spec.suspend: the schedule stays, nothing starts).
+   *  @default false */
+  readonly suspend?: boolean;
+  /** Cloned by the init container `source` (with the builder image's git) into the work dir; the
+   *  plan runs in that checkout, so its relative build contexts resolve. */
+  readonly source: GitSource;
   /** The image holding the plan's tools (golden CLI, buildctl, skopeo, cosign, syft, grype,
-   *  kubectl), by digest: `name@sha256:<64 hex>`. */
+   *  kubectl) and git (the `source` init container clones with it), by digest: `name@sha256:<64 hex>`. */
   readonly builderImage: string;
   /** A rootless BuildKit image (`moby/buildkit:<version>-rootless`), by digest. */
   readonly buildkitImage: string;
@@ -105,9 +127,11 @@ export const KUBERNETES_JOB_PATHS = {
   /** The plan ConfigMap's mount; the script is `plan.sh` in it. */
   planDir: "/golden",
   script: "/golden/plan.sh",
-  /** The working directory of the script (an emptyDir, empty at start): `.golden/run/...` is
-   *  written here, and the plan's relative build contexts are looked up here. */
+  /** The work dir (an emptyDir, empty at start): the `source` init container clones into it. */
   workDir: "/workspace",
+  /** The checkout, the script's working directory: the plan's relative build contexts are looked
+   *  up here, and `.golden/run/...` is written here. */
+  checkoutDir: "/workspace/source",
   /** DOCKER_CONFIG: the registry Secret's `config.json`. */
   dockerConfigDir: "/run/secrets/golden/registry",
   /** The emptyDir both containers share, holding BuildKit's socket. */
@@ -126,6 +150,8 @@ export const SIGNING_SECRET_KEYS = ["COSIGN_PASSWORD", "COSIGN_PRIVATE_KEY", "CO
 export const POINTER_VERBS = ["get", "patch", "update"] as const;
 /** Environment the job sets itself. */
 export const JOB_ENV_NAMES = ["BUILDKIT_HOST", "DOCKER_CONFIG", "HOME", "TMPDIR"] as const;
+/** Where the pod's service account token is mounted: containers that need no API access shadow it. */
+const API_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 /** Labels set on every object; user labels may not set them. */
 export const JOB_LABEL_KEYS = ["app.kubernetes.io/component", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by", "app.kubernetes.io/name"] as const;
 
@@ -145,6 +171,10 @@ const QUANTITY_FACTORS: Readonly<Record<string, number>> = {
 /** ConfigMap data must fit in 1 MiB (keys included). */
 const CONFIGMAP_MAX_BYTES = 1024 * 1024;
 const INT32_MAX = 2147483647;
+/** A full commit id: fetched exactly. */
+const COMMIT_SHA = /^[0-9a-f]{40}$/;
+/** `user@host:path`, git's scp-like ssh syntax (the user is required here, so it cannot be misread). */
+const SCP_LIKE = /^([A-Za-z0-9._-]+)@([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):([^\s]+)$/;
 
 const quantities = z.strictObject({ cpu: z.string().optional(), memory: z.string().optional() });
 const resourcesSchema = z.strictObject({ requests: quantities.optional(), limits: quantities.optional() });
@@ -154,6 +184,8 @@ export const kubernetesRebuildJobSchema = z.strictObject({
   namespace: z.string(),
   schedule: z.string(),
   timeZone: z.string(),
+  suspend: z.boolean().optional(),
+  source: z.strictObject({ url: z.string(), revision: z.string() }),
   builderImage: z.string(),
   buildkitImage: z.string(),
   script: z.string(),
@@ -236,6 +268,9 @@ export function kubernetesRebuildJobIssues(args: unknown, path = ""): Validation
   const script = str("script");
   if (script !== undefined) {
     issues.push(...scriptIssues(script, at("script")));
+  }
+  if (isRecord(a.source)) {
+    issues.push(...gitSourceIssues(a.source, at("source")));
   }
   for (const [key, what, example] of [
     ["registrySecretName", "Secret", "golden-registry"],
@@ -327,6 +362,7 @@ export function renderKubernetesRebuildJob(args: KubernetesRebuildJobArgs): Kube
     spec: {
       schedule: args.schedule,
       timeZone: args.timeZone,
+      suspend: args.suspend ?? false,
       // Two runs at once would race for the same tags and the same pointer.
       concurrencyPolicy: "Forbid",
       startingDeadlineSeconds: args.startingDeadlineSeconds ?? d.startingDeadlineSeconds,
@@ -374,25 +410,18 @@ function podSpec(args: KubernetesRebuildJobArgs): Record<string, unknown> {
       supplementalGroups: [BUILDKIT_UID],
       seccompProfile: { type: "RuntimeDefault" },
     },
-    initContainers: [buildkitSidecar(args)],
+    // Init containers run in order: the clone completes before BuildKit (a sidecar) starts.
+    initContainers: [sourceContainer(args), buildkitSidecar(args)],
     containers: [
       {
         name: "plan",
         image: args.builderImage,
         imagePullPolicy: "IfNotPresent",
         command: ["sh", p.script],
-        workingDir: p.workDir,
+        workingDir: p.checkoutDir,
         env: planEnv(args),
         resources: mergedResources(args.resources, KUBERNETES_REBUILD_JOB_DEFAULTS.resources),
-        securityContext: {
-          allowPrivilegeEscalation: false,
-          capabilities: { drop: ["ALL"] },
-          readOnlyRootFilesystem: true,
-          runAsNonRoot: true,
-          runAsUser: PLAN_UID,
-          runAsGroup: PLAN_UID,
-          seccompProfile: { type: "RuntimeDefault" },
-        },
+        securityContext: hardenedSecurityContext(),
         terminationMessagePolicy: "FallbackToLogsOnError",
         volumeMounts: [
           { name: "plan", mountPath: p.planDir, readOnly: true },
@@ -415,6 +444,58 @@ function podSpec(args: KubernetesRebuildJobArgs): Record<string, unknown> {
       { name: "workspace", emptyDir: {} },
     ],
   };
+}
+
+/** The plan's containers: non-root 65532, read-only root, no escalation, no capabilities, RuntimeDefault. */
+function hardenedSecurityContext(): Record<string, unknown> {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: PLAN_UID,
+    runAsGroup: PLAN_UID,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/**
+ * The clone, an ordinary init container from the builder image: `git clone --depth 1 --branch`
+ * for a branch or tag; for a commit, `git init` and `git fetch --depth 1 origin <sha>` (clone
+ * cannot check out a commit by id). No shell for a branch; for a commit the URL and the SHA reach
+ * `sh -c` as positional parameters, never as script text. It needs no API token, so the pod's is
+ * shadowed like in the BuildKit sidecar.
+ */
+function sourceContainer(args: KubernetesRebuildJobArgs): Record<string, unknown> {
+  const p = KUBERNETES_JOB_PATHS;
+  return {
+    name: "source",
+    image: args.builderImage,
+    imagePullPolicy: "IfNotPresent",
+    command: gitCloneCommand(args.source, p.checkoutDir),
+    // HOME: git reads ~/.gitconfig; GIT_TERMINAL_PROMPT=0: a repository that wants credentials fails at once.
+    env: [
+      { name: "GIT_TERMINAL_PROMPT", value: "0" },
+      { name: "HOME", value: "/tmp" },
+    ],
+    resources: mergedResources(args.resources, KUBERNETES_REBUILD_JOB_DEFAULTS.resources),
+    securityContext: hardenedSecurityContext(),
+    terminationMessagePolicy: "FallbackToLogsOnError",
+    volumeMounts: [
+      { name: "tmp", mountPath: "/tmp" },
+      { name: "workspace", mountPath: p.workDir },
+      { name: "no-api-token", mountPath: API_TOKEN_DIR, readOnly: true },
+    ],
+  };
+}
+
+/** The clone's argv: into `dir`, one commit deep. */
+export function gitCloneCommand(source: GitSource, dir: string): string[] {
+  if (COMMIT_SHA.test(source.revision)) {
+    const script = ["set -eu", `git init --quiet ${dir}`, `cd ${dir}`, 'git remote add origin "$1"', 'git fetch --depth 1 origin "$2"', "git checkout --quiet FETCH_HEAD"].join("\n");
+    return ["sh", "-c", script, "source", source.url, source.revision];
+  }
+  return ["git", "clone", "--depth", "1", "--branch", source.revision, "--", source.url, dir];
 }
 
 /**
@@ -476,7 +557,7 @@ function buildkitSidecar(args: KubernetesRebuildJobArgs): Record<string, unknown
       { name: "buildkit-socket", mountPath: p.buildkitSocketDir },
       { name: "buildkit-runtime", mountPath: `/run/user/${BUILDKIT_UID}` },
       // An existing mount at the token's path keeps the API token out of this container.
-      { name: "no-api-token", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true },
+      { name: "no-api-token", mountPath: API_TOKEN_DIR, readOnly: true },
     ],
   };
 }
@@ -555,6 +636,85 @@ function scriptIssues(script: string, path: string): ValidationIssue[] {
     issues.push({ path, value: redacted(script), problem: `holds ${secret}, which the ConfigMap would show to anyone who can read it`, fix: "name secrets in the plan as env://NAME and give them through signingSecretName" });
   }
   return issues;
+}
+
+/** Problems of the git source: an https or ssh URL without credentials, a full SHA or a ref name. */
+export function gitSourceIssues(source: Record<string, unknown>, path: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (typeof source.url === "string") {
+    issues.push(...gitUrlIssues(source.url, joinPath(path, "url")));
+  }
+  if (typeof source.revision === "string") {
+    issues.push(...revisionIssues(source.revision, joinPath(path, "revision")));
+  }
+  return issues;
+}
+
+function gitUrlIssues(url: string, path: string): ValidationIssue[] {
+  const example = "https://git.example.com/platform/golden-images.git";
+  const notUrl = (problem: string): ValidationIssue[] => [{ path, value: url, problem, fix: `give an https or ssh URL, e.g. "${example}" or "git@git.example.com:platform/golden-images.git"` }];
+  if (/[\s\u0000-\u001f\u007f]/.test(url) || url === "") {
+    return notUrl("is not a git URL (empty, or it holds blanks or control characters)");
+  }
+  const secret = secretValueKind(url);
+  if (secret !== undefined) {
+    return [{ path, value: redacted(url), problem: `holds ${secret}, which anyone who can read the CronJob would see`, fix: "remove the credentials from the URL: the repository must be readable without them" }];
+  }
+  const scp = SCP_LIKE.exec(url);
+  if (scp !== null && !url.includes("://")) {
+    return scp[3].startsWith("-") ? notUrl("has a path starting with \"-\", which git would read as an option") : [];
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return notUrl("is not a git URL");
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "ssh:") {
+    return notUrl(`uses ${parsed.protocol.slice(0, -1)}, not https or ssh (plain http and git:// are not authenticated, file:// is not in the pod)`);
+  }
+  if (parsed.hostname === "") {
+    return notUrl("names no host");
+  }
+  if (parsed.protocol === "https:" && parsed.username !== "") {
+    return [{ path, value: redacted(url), problem: "holds credentials (a user or token before the host), which anyone who can read the CronJob would see", fix: `remove them: "${parsed.protocol}//${parsed.host}${parsed.pathname}"` }];
+  }
+  if (parsed.search !== "" || parsed.hash !== "") {
+    return notUrl("has a query or a fragment, which git does not take");
+  }
+  if (parsed.pathname === "" || parsed.pathname === "/") {
+    return notUrl("names no repository (the path is empty)");
+  }
+  return [];
+}
+
+function revisionIssues(revision: string, path: string): ValidationIssue[] {
+  const fix = 'give a full 40-hex commit SHA (git rev-parse HEAD) or a branch or tag name, e.g. "main" or "v1.2.0"';
+  if (COMMIT_SHA.test(revision)) {
+    return [];
+  }
+  if (/^[0-9a-fA-F]{40}$/.test(revision)) {
+    return [{ path, value: revision, problem: "is a commit SHA with capitals, which git would look up as a branch", fix: `write it in lowercase: "${revision.toLowerCase()}"` }];
+  }
+  // An abbreviated SHA (hex with both letters and digits): a server only fetches a full one.
+  if (/^[0-9a-f]{7,39}$/.test(revision) && /[a-f]/.test(revision) && /[0-9]/.test(revision)) {
+    return [{ path, value: revision, problem: "looks like an abbreviated commit SHA, which git cannot fetch", fix: `give all 40 hex digits (git rev-parse ${revision})` }];
+  }
+  if (!isRefName(revision)) {
+    return [{ path, value: revision, problem: "is neither a commit SHA nor a branch or tag name (git check-ref-format)", fix }];
+  }
+  return [];
+}
+
+/** git check-ref-format's rules for a branch or tag name, and no leading "-" (an option) or "refs/". */
+function isRefName(name: string): boolean {
+  if (name === "" || name === "@" || name.length > 255 || name.startsWith("-") || name.startsWith("/") || name.endsWith("/") || name.endsWith(".") || name.startsWith("refs/")) {
+    return false;
+  }
+  if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(name) || name.includes("..") || name.includes("@{") || name.includes("//")) {
+    return false;
+  }
+  return name.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
 }
 
 function envIssues(env: Record<string, unknown>, path: string, signing: boolean): ValidationIssue[] {

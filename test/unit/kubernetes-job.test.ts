@@ -10,6 +10,7 @@ import fc from "fast-check";
 import YAML from "yaml";
 import {
   BUILDKIT_UID,
+  gitCloneCommand,
   KUBERNETES_JOB_PATHS,
   KUBERNETES_REBUILD_JOB_DEFAULTS,
   KubernetesManifest,
@@ -75,11 +76,15 @@ const SCRIPT = '#!/bin/sh\nset -eu\n: "${COSIGN_PASSWORD:?COSIGN_PASSWORD is not
 /** What a careless renderer would mangle: quotes, `$`, a tab, trailing blanks, non-ASCII, CRLF, no final newline. */
 const TRICKY_SCRIPT = "#!/bin/sh\nset -eu\n# Ünïcödé — \"quoted\" 'single' $HOME ${X:-y} `cmd` \\n\r\n\techo \"a  b\"   \n\n\nprintf '%s' '---\n...'";
 
+const SOURCE_URL = "https://git.example.com/platform/golden-images.git";
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+
 const EXAMPLE: KubernetesRebuildJobArgs = {
   name: "golden-rebuild",
   namespace: "golden-images",
   schedule: "0 3 * * 1",
   timeZone: "Europe/Berlin",
+  source: { url: SOURCE_URL, revision: "main" },
   builderImage: BUILDER,
   buildkitImage: BUILDKIT,
   script: SCRIPT,
@@ -183,6 +188,7 @@ describe("renderKubernetesRebuildJob", () => {
       expect(spec).toEqual({
         schedule: "0 3 * * 1",
         timeZone: "Europe/Berlin",
+        suspend: false,
         concurrencyPolicy: "Forbid",
         startingDeadlineSeconds: 3600,
         successfulJobsHistoryLimit: 3,
@@ -191,6 +197,14 @@ describe("renderKubernetesRebuildJob", () => {
       const { template, ...job } = jobTemplate.spec;
       expect(job).toEqual({ backoffLimit: 1, activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: 604800 });
       expect(template.metadata.annotations).toEqual({ "kubectl.kubernetes.io/default-container": "plan" });
+    });
+
+    it("WHEN suspended THEN spec.suspend is true and nothing else changes (the default, false, is rendered explicitly)", () => {
+      const suspended = byKind(renderKubernetesRebuildJob({ ...EXAMPLE, suspend: true }), "CronJob");
+      expect(suspended.spec.suspend).toBe(true);
+      expect({ ...suspended.spec, suspend: false }).toEqual(cronJob.spec);
+      expect(byKind(renderKubernetesRebuildJob({ ...EXAMPLE, suspend: false }), "CronJob")).toEqual(cronJob);
+      expect(() => validateWithSchema(suspended)).not.toThrow();
     });
 
     it("THEN the pod never restarts, has no service links and mounts the API token (for the pointer only)", () => {
@@ -221,9 +235,10 @@ describe("renderKubernetesRebuildJob", () => {
       });
     });
 
-    it("THEN the plan container runs the script from the ConfigMap, in a writable work dir, with /tmp writable", () => {
+    it("THEN the plan container runs the script from the ConfigMap, in the checkout on the writable work dir, with /tmp writable", () => {
       const plan = containerOf(manifests, "plan");
-      expect([plan.image, plan.command, plan.workingDir]).toEqual([BUILDER, ["sh", "/golden/plan.sh"], "/workspace"]);
+      expect([plan.image, plan.command, plan.workingDir]).toEqual([BUILDER, ["sh", "/golden/plan.sh"], "/workspace/source"]);
+      expect(KUBERNETES_JOB_PATHS.checkoutDir.startsWith(`${KUBERNETES_JOB_PATHS.workDir}/`)).toBe(true);
       expect(plan.volumeMounts).toEqual([
         { name: "plan", mountPath: "/golden", readOnly: true },
         { name: "buildkit-socket", mountPath: "/run/buildkit" },
@@ -235,7 +250,7 @@ describe("renderKubernetesRebuildJob", () => {
 
     it("THEN BuildKit is a native sidecar (an init container that restarts Always) from the rootless image, started before the plan", () => {
       const pod = podOf(manifests);
-      expect(pod.initContainers.map((c: { name: string }) => c.name)).toEqual(["buildkitd"]);
+      expect(pod.initContainers.map((c: { name: string }) => c.name)).toEqual(["source", "buildkitd"]);
       expect(pod.containers.map((c: { name: string }) => c.name)).toEqual(["plan"]);
       const sidecar = containerOf(manifests, "buildkitd");
       expect([sidecar.image, sidecar.restartPolicy, sidecar.command, sidecar.args]).toEqual([
@@ -292,6 +307,7 @@ describe("renderKubernetesRebuildJob", () => {
 
     it("THEN every container has cpu and memory requests and limits (the documented defaults)", () => {
       expect(containerOf(manifests, "plan").resources).toEqual(KUBERNETES_REBUILD_JOB_DEFAULTS.resources);
+      expect(containerOf(manifests, "source").resources).toEqual(KUBERNETES_REBUILD_JOB_DEFAULTS.resources);
       expect(containerOf(manifests, "buildkitd").resources).toEqual(KUBERNETES_REBUILD_JOB_DEFAULTS.buildkitResources);
     });
 
@@ -306,6 +322,83 @@ describe("renderKubernetesRebuildJob", () => {
         configMap: { name: "golden-rebuild-plan", items: [{ key: "plan.sh", path: "plan.sh" }], defaultMode: 0o440 },
       });
       expect(containerOf(manifests, "plan").env.find((e: { name: string }) => e.name === "DOCKER_CONFIG").value).toBe("/run/secrets/golden/registry");
+    });
+  });
+
+  describe("GIVEN the source", () => {
+    const sourceOf = (revision: string, url = SOURCE_URL) => containerOf(renderKubernetesRebuildJob({ ...EXAMPLE, source: { url, revision } }), "source");
+
+    it("THEN an ordinary init container clones it first, before the BuildKit sidecar starts, from the builder image", () => {
+      const pod = podOf(manifests);
+      const source = containerOf(manifests, "source");
+      expect(pod.initContainers[0]).toBe(source);
+      expect([source.image, source.imagePullPolicy, source.restartPolicy]).toEqual([BUILDER, "IfNotPresent", undefined]);
+    });
+
+    it("WHEN the revision is a branch or a tag THEN it is one git clone, one commit deep, into the checkout, with no shell", () => {
+      expect(containerOf(manifests, "source").command).toEqual(["git", "clone", "--depth", "1", "--branch", "main", "--", SOURCE_URL, "/workspace/source"]);
+      expect(sourceOf("v1.2.0").command).toEqual(["git", "clone", "--depth", "1", "--branch", "v1.2.0", "--", SOURCE_URL, "/workspace/source"]);
+      expect(containerOf(manifests, "source").args).toBeUndefined();
+    });
+
+    it("WHEN the revision is a commit SHA THEN git init, fetch that commit one deep and check it out, the URL and SHA as parameters, never script text", () => {
+      const command = sourceOf(SHA, "git@git.example.com:platform/golden-images.git").command;
+      expect(command).toEqual([
+        "sh",
+        "-c",
+        'set -eu\ngit init --quiet /workspace/source\ncd /workspace/source\ngit remote add origin "$1"\ngit fetch --depth 1 origin "$2"\ngit checkout --quiet FETCH_HEAD',
+        "source",
+        "git@git.example.com:platform/golden-images.git",
+        SHA,
+      ]);
+      expect(command[2]).not.toContain("git.example.com");
+      expect(command[2]).not.toContain(SHA);
+      expect(gitCloneCommand({ url: SOURCE_URL, revision: SHA }, "/x")[2]).toContain("git init --quiet /x");
+    });
+
+    it("THEN the clone writes to the work dir the plan container reads, and /tmp (HOME) only", () => {
+      const source = containerOf(manifests, "source");
+      const plan = containerOf(manifests, "plan");
+      const mountOf = (c: any, dir: string) => c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === dir)?.name;
+      expect(mountOf(source, "/workspace")).toBe("workspace");
+      expect(mountOf(plan, "/workspace")).toBe("workspace");
+      expect(podOf(manifests).volumes.find((v: { name: string }) => v.name === "workspace")).toEqual({ name: "workspace", emptyDir: {} });
+      expect(source.volumeMounts.filter((m: { readOnly?: boolean }) => m.readOnly !== true).map((m: { mountPath: string }) => m.mountPath)).toEqual(["/tmp", "/workspace"]);
+      expect(source.env).toEqual([
+        { name: "GIT_TERMINAL_PROMPT", value: "0" },
+        { name: "HOME", value: "/tmp" },
+      ]);
+    });
+
+    it("THEN the clone is hardened exactly like the plan container and holds no API token and no registry credentials", () => {
+      const source = containerOf(manifests, "source");
+      expect(source.securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        runAsUser: PLAN_UID,
+        runAsGroup: PLAN_UID,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      expect(source.securityContext).toEqual(containerOf(manifests, "plan").securityContext);
+      expect(source.volumeMounts.find((m: { mountPath: string }) => m.mountPath === "/var/run/secrets/kubernetes.io/serviceaccount")).toEqual({
+        name: "no-api-token",
+        mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
+        readOnly: true,
+      });
+      expect(source.volumeMounts.map((m: { name: string }) => m.name)).not.toContain("registry-auth");
+    });
+
+    it.each([
+      ["an https URL and a SHA", SOURCE_URL, SHA],
+      ["an ssh:// URL and a tag", "ssh://git@git.example.com:2222/platform/golden-images.git", "v1.2.0"],
+      ["an scp-like URL and a nested branch", "git@git.example.com:platform/golden-images.git", "release/2025-01"],
+      ["a branch of hex digits only", SOURCE_URL, "20250101"],
+    ])("WHEN %s are given THEN they validate and the manifests pass the schemas", (_label, url, revision) => {
+      const args = { ...EXAMPLE, source: { url, revision } };
+      expect(issuesOf(args)).toEqual([]);
+      expect(() => renderKubernetesRebuildJob(args).forEach(validateWithSchema)).not.toThrow();
     });
   });
 
@@ -515,6 +608,24 @@ describe("kubernetesRebuildJobIssues", () => {
     ["a label value with a slash", { labels: { team: "a/b" } }, "labels.team", "is not a label value"],
     ["an unknown property", { schedul: "0 3 * * *" }, "schedul", "is not a property of KubernetesRebuildJobArgs"],
     ["a missing script", { script: undefined }, "script", "is required"],
+    ["a missing source", { source: undefined }, "source", "is required"],
+    ["a source without a revision", { source: { url: SOURCE_URL } }, "source.revision", "is required"],
+    ["an unknown source property", { source: { url: SOURCE_URL, revision: "main", ref: "main" } }, "source.ref", "is not a property of KubernetesRebuildJobArgs"],
+    ["a plain http URL", { source: { url: "http://git.example.com/golden.git", revision: "main" } }, "source.url", "uses http, not https or ssh (plain http and git:// are not authenticated, file:// is not in the pod)"],
+    ["a file URL", { source: { url: "file:///srv/golden.git", revision: "main" } }, "source.url", "uses file, not https or ssh (plain http and git:// are not authenticated, file:// is not in the pod)"],
+    ["a local path", { source: { url: "/srv/golden.git", revision: "main" } }, "source.url", "is not a git URL"],
+    ["a URL with a blank", { source: { url: "https://git.example.com/golden images.git", revision: "main" } }, "source.url", "is not a git URL (empty, or it holds blanks or control characters)"],
+    ["a URL with a password", { source: { url: "https://ci:s3cret@git.example.com/golden.git", revision: "main" } }, "source.url", "holds a URL with a password, which anyone who can read the CronJob would see"],
+    ["a URL with a token as user", { source: { url: "https://ghp_abc@git.example.com/golden.git", revision: "main" } }, "source.url", "holds credentials (a user or token before the host), which anyone who can read the CronJob would see"],
+    ["a URL with a query", { source: { url: "https://git.example.com/golden.git?ref=main", revision: "main" } }, "source.url", "has a query or a fragment, which git does not take"],
+    ["a URL without a repository", { source: { url: "https://git.example.com/", revision: "main" } }, "source.url", "names no repository (the path is empty)"],
+    ["an scp-like path that is an option", { source: { url: "git@git.example.com:-oProxyCommand=x", revision: "main" } }, "source.url", 'has a path starting with "-", which git would read as an option'],
+    ["an abbreviated SHA", { source: { url: SOURCE_URL, revision: "0123abc" } }, "source.revision", "looks like an abbreviated commit SHA, which git cannot fetch"],
+    ["a SHA in capitals", { source: { url: SOURCE_URL, revision: SHA.toUpperCase() } }, "source.revision", "is a commit SHA with capitals, which git would look up as a branch"],
+    ["a revision that is an option", { source: { url: SOURCE_URL, revision: "--upload-pack=touch" } }, "source.revision", "is neither a commit SHA nor a branch or tag name (git check-ref-format)"],
+    ["a revision with ..", { source: { url: SOURCE_URL, revision: "main..dev" } }, "source.revision", "is neither a commit SHA nor a branch or tag name (git check-ref-format)"],
+    ["a full ref", { source: { url: SOURCE_URL, revision: "refs/heads/main" } }, "source.revision", "is neither a commit SHA nor a branch or tag name (git check-ref-format)"],
+    ["a string suspend", { suspend: "true" }, "suspend", "must be a boolean"],
   ])("GIVEN %s", (_label, change, issuePath, problem) => {
     it("THEN exactly that issue is reported, at its path, with a fix", () => {
       const issues = issuesOf({ ...EXAMPLE, ...change });

@@ -158,10 +158,19 @@ describe("the rendered script and the local runner", () => {
     const r = spawnSync("sh", [script], { cwd: a.dir, env: a.env, encoding: "utf8" });
     expect(r.stderr).toContain("== other:verify");
     expect(r.status).toBe(0);
-    const outcomes = await runPlan(plan, { cwd: b.dir, env: b.env });
+    // A process a step, as the script runs them.
+    const outcomes = await runPlan(plan, { cwd: b.dir, env: b.env, stepServer: false });
     expect(outcomes.map((o) => o.state)).toEqual(plan.steps.map(() => "done"));
     const calls = (d: string) => fs.readFileSync(path.join(d, "calls.log"), "utf8");
     expect(calls(b.dir)).toBe(calls(a.dir));
+    // With the step server (the default): this fake golden cannot serve, so the runner falls back
+    // to a process a step after one try, and the commands are the same.
+    const c = workspace();
+    const served = await runPlan(plan, { cwd: c.dir, env: c.env });
+    expect(served.map((o) => o.state)).toEqual(plan.steps.map(() => "done"));
+    const lines = calls(c.dir).split("\n");
+    expect(lines.filter((l) => /step-server/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => !/step-server/.test(l)).join("\n")).toBe(calls(a.dir));
     expect(calls(a.dir)).toContain("docker://127.0.0.1:5000/golden/team/hello:v0123456789abcdef");
     expect(calls(a.dir).split("\n").filter((l) => l !== "")).toHaveLength(plan.steps.length);
     const specFile = ".golden/run/team-hello/spec.json";
