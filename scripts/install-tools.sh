@@ -19,6 +19,8 @@ declare -A TOOL_PACKAGE=(
   [dpkg-deb]=dpkg
   [ldconfig]=libc-bin
   [runc]=runc
+  [git]=git
+  [kubectl]=kubernetes-client
 )
 # Exact paths matter for docker: a different client shadows /usr/bin/docker on PATH.
 declare -A TOOL_PATH=(
@@ -45,7 +47,7 @@ if ((${#missing[@]} > 0)); then
   # stdout -> stderr: setup.sh keeps stdout for the `export` lines only.
   apt-get update >&2 || die "apt-get update failed - check network access to the apt mirror and /etc/apt/sources.list.d"
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    docker.io runc docker-registry mmdebstrap apache2-utils skopeo jq curl ca-certificates >&2 ||
+    docker.io runc docker-registry mmdebstrap apache2-utils skopeo jq curl ca-certificates git kubernetes-client >&2 ||
     die "apt-get install failed - check the apt sources (apt-get update) and rerun scripts/install-tools.sh"
   # The Debian packages ship systemd units; in a container/VM without systemd they
   # do nothing, and services.sh starts the daemons itself on loopback only.
