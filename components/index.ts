@@ -85,3 +85,9 @@ export type { BuilderPolicyArgs, StarterPolicyArgs, AccountScope, ExecutorServic
 export { KubernetesRebuilder, kubernetesRebuilderIssues } from "./rebuild/kubernetes-rebuilder";
 export type { KubernetesRebuilderArgs } from "./rebuild/kubernetes-rebuilder";
 export type { GitSource } from "./plan/kubernetes-job";
+
+// Admission: enforce the pipeline where images run
+export { GoldenAdmission, verifierFromSigning, ADMISSION_ENGINES, KYVERNO_APIS } from "./admission/golden-admission";
+export type { GoldenAdmissionArgs, AdmissionEngine, KyvernoApi } from "./admission/golden-admission";
+export { renderImageValidatingPolicy, renderClusterPolicy, renderClusterImagePolicy, renderWorkloadPolicy, admissionPolicyIssues, ADMISSION_ACTIONS } from "./render/admission";
+export type { AdmissionPolicyArgs, AdmissionVerifier, AdmissionAction, WorkloadPolicyArgs } from "./render/admission";
