@@ -15,7 +15,7 @@ import { formatIssue, ValidationError } from "../components/render/issues";
 import { CATALOG, FLAVORS } from "../components/spec/catalog";
 import type { StackConfig } from "../stacks/config";
 import { renderPlanScript } from "../components/plan/script";
-import { ImageResult, LocalSupplyChain, localPlan, readPromotion, runLocalPipeline, SetupError, StepError } from "../executors/local";
+import { ImageResult, LocalSupplyChain, localPlan, PROMOTION_DIR, readPromotion, runLocalPipeline, SetupError, StepError } from "../executors/local";
 import { ensureLocalKeyPair, goldenStateDir, keyFingerprint, localSigning, localSigningPlan } from "../executors/local-signing";
 import { cosignVerifyArgs } from "../components/signing/cosign";
 import { SIGNING_DEFAULTS, SigningPlan } from "../components/signing/types";
@@ -24,6 +24,7 @@ import { resolveDigestRef, verifySigned } from "./verify";
 import { StepEvent } from "../executors/plan-runner";
 import { isLoopbackHost, RegistryAuth, RegistryClient, RegistryError } from "./registry-client";
 import { runStepCommand, StepFailure } from "./steps";
+import { openPromotionStore } from "./promotion-store";
 
 const HELP = `golden: build and push golden images locally (BuildKit + local registry)
 
@@ -35,6 +36,9 @@ Usage:
   golden plan     [options]   print the plan as JSON, or with --script as the POSIX script that runs it
   golden render   [options]   print the rendered Dockerfiles (bases as configured)
   golden validate [options]   check the stack's image specs and policy, build nothing
+  golden diff     [options]   what a change to the stack rebuilds, for a pull request's reviewer: per image
+                              the Dockerfile diff, base digest, spec and context changes, added or removed;
+                              against the promoted images or a git revision (--against)
   golden flavors              list the runtime flavors of the base catalog
   golden step KIND ...        one golden step of a plan (pin, render, decide, verify, assess, gate,
                               provenance, promote: what \`golden plan --script\` runs)
@@ -51,7 +55,9 @@ Options:
   --unsigned            build, push and verify only: no SBOM, scan, signature or promotion
   --rebuild             build every image even when its inputs equal the promoted ones
   --key FILE            verify: the cosign public key      [default: the local pipeline's key]
-  --json                print the results (build, verify) or the plan (plan) as JSON
+  --against WHAT        diff: "promoted" (the records in .golden/promoted) or a git revision,
+                        e.g. origin/main or HEAD~1                             [default: promoted]
+  --json                print the results (build, verify), the plan (plan) or the diff (diff) as JSON
   --script              with plan: print the POSIX shell script of the plan
   --verbose             on a failed step, also print the step's full output
   -h, --help            show this help
@@ -66,6 +72,17 @@ promoted (.golden/promoted/<image>.json) only when the gate passed and the signa
 attestation verified; a failed run leaves the previous promotion in place.
 Exit code 0 when every image was pushed and verified (and promoted); 1 on a failed step (images
 that did finish are still listed); 2 on bad input or an unusable BuildKit daemon or registry.
+
+golden diff contacts no registry (it runs in a PR job without registry credentials). Against a
+revision, both sides are rendered from their specs as the renderer produces them (a tag-only base
+renders as a tag, through the stack's mirror; a base pinned in the spec shows its digest), with
+the revision's contexts from \`git archive\`. Against the promoted images, each image is pinned to
+the digests it was promoted with (a base whose reference changed stays a tag: golden build
+resolves it; a base the mirror now serves at a newer digest shows only in golden build) and
+compared with the Dockerfile and content tag of its promotion record. Output is sorted by image,
+plain text with a header per changed image and the unchanged ones on one line.
+golden diff exits 0 when nothing changes, 1 when something does (like git diff --exit-code), 2 on
+bad input (an unknown stack, image or revision).
 
 Set up BuildKit, the registry and the offline bases first: bash scripts/setup.sh
 `;
@@ -113,6 +130,7 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
         mirror: { type: "string" },
         prefix: { type: "string", default: "golden/" },
         json: { type: "boolean", default: false },
+        against: { type: "string" },
         unsigned: { type: "boolean", default: false },
         rebuild: { type: "boolean", default: false },
         key: { type: "string" },
@@ -137,8 +155,11 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
     }
     return 0;
   }
-  if (!["build", "plan", "render", "validate", "verify"].includes(command)) {
-    throw new UsageError(`unknown command "${command}". Fix: use build, verify, plan, render, validate or flavors (see \`golden --help\`)`);
+  if (!["build", "plan", "render", "validate", "verify", "diff"].includes(command)) {
+    throw new UsageError(`unknown command "${command}". Fix: use build, verify, plan, render, validate, diff or flavors (see \`golden --help\`)`);
+  }
+  if (values.against !== undefined && command !== "diff") {
+    throw new UsageError(`--against is an option of golden diff. Fix: golden diff --against promoted|REVISION`);
   }
   if (command === "verify" && positionals.length !== 2) {
     throw new UsageError(`verify takes one image. Fix: golden verify NAME (an image of the stack) or golden verify HOST/REPO:TAG`);
@@ -155,6 +176,10 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
     throw new UsageError(`--prefix ${JSON.stringify(prefix)} is not a repository prefix. Fix: give lowercase path components ending in /, e.g. golden/ or team/golden/, or "" for none`);
   }
   const config = loadConfig(projectDir, values.stack as string);
+  if (command === "diff") {
+    // Before anything that reaches a registry: golden diff runs where there are no credentials.
+    return diffCommand({ projectDir, stack: values.stack as string, config, only: values.image, against: values.against ?? "promoted", json: values.json === true }, io);
+  }
   const images = command === "verify" ? config.images : selectImages(config, values.image);
 
   if (command === "validate") {
@@ -307,16 +332,74 @@ async function verifyCommand(
   return 0;
 }
 
+/**
+ * `golden diff`: the stack against the promoted images or a git revision. Renders and hashes only;
+ * never contacts a registry. Exit 0 when nothing changes, 1 when something does.
+ */
+async function diffCommand(
+  o: { projectDir: string; stack: string; config: StackConfig; only?: string[]; against: string; json: boolean },
+  io: GoldenIo,
+): Promise<number> {
+  const d = await import("./diff");
+  let old: Map<string, import("./diff").Side>;
+  let cur: Map<string, import("./diff").ImageSide>;
+  const labels = { old: o.against, new: "working tree" };
+  try {
+    if (o.against === "promoted") {
+      const store = openPromotionStore(path.join(o.projectDir, PROMOTION_DIR));
+      ({ old, cur } = d.promotedSides(path.join(o.projectDir, PROMOTION_DIR), o.config.images, o.config.policy, o.projectDir, (image) => store.read(image)));
+    } else {
+      const tree = d.revisionTree(o.projectDir, o.against, o.stack);
+      try {
+        old = new Map();
+        if (tree.stackFile !== undefined) {
+          let before: StackConfig;
+          try {
+            before = parseConfigText(tree.stackFile, `Pulumi.${o.stack}.yaml at ${o.against}`, tree.dir);
+          } catch (e) {
+            if (e instanceof ValidationError) {
+              const more = e.issues.length > 1 ? ` (and ${e.issues.length - 1} more)` : "";
+              throw new UsageError(`Pulumi.${o.stack}.yaml at ${o.against} is not a valid stack: ${formatIssue(e.issues[0])}${more}. Fix: compare with a revision whose stack is valid, or --against promoted`);
+            }
+            throw e;
+          }
+          for (const spec of before.images) {
+            old.set(spec.name, d.renderedSide(spec, before.policy, tree.dir));
+          }
+        }
+        cur = new Map(o.config.images.map((spec) => [spec.name, d.renderedSide(spec, o.config.policy, o.projectDir)]));
+      } finally {
+        tree.remove();
+      }
+    }
+  } catch (e) {
+    throw e instanceof d.DiffInputError ? new UsageError(e.message) : e;
+  }
+  const known = [...new Set([...old.keys(), ...cur.keys()])].sort();
+  const unknown = (o.only ?? []).filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown image ${unknown.map((n) => `"${n}"`).join(", ")}. Fix: use one of: ${known.join(", ")}`);
+  }
+  const result = d.diffStack(o.stack, o.against, old, cur, labels, o.only);
+  io.stdout(o.json ? d.formatDiffJson(result) : d.formatDiff(result));
+  return d.diffExitCode(result);
+}
+
 function loadConfig(projectDir: string, stack: string): StackConfig {
   const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) {
     throw new UsageError(`no stack file ${path.relative(process.cwd(), file) || file}. Fix: pass --stack with one of: ${stackNames(projectDir).join(", ") || "(none found)"}, or --project-dir`);
   }
+  return parseConfigText(fs.readFileSync(file, "utf8"), path.basename(file), projectDir);
+}
+
+/** A stack file's text as the stack config; `name` names it in errors. Contexts are checked in `projectDir`. */
+function parseConfigText(text: string, name: string, projectDir: string): StackConfig {
   let doc: unknown;
   try {
-    doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    doc = YAML.parse(text);
   } catch (e) {
-    throw new UsageError(`${path.basename(file)} is not valid YAML (${(e as Error).message.split("\n")[0]}). Fix: correct the YAML`);
+    throw new UsageError(`${name} is not valid YAML (${(e as Error).message.split("\n")[0]}). Fix: correct the YAML`);
   }
   // Loaded here, not at the top: the stack config reaches the registry backends and so @pulumi/aws,
   // about a second of start-up that every `golden step` process of a plan would pay for nothing.

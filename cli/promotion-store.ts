@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { configMapKeys, describePromotionStore, parsePromotionStore, PromotionStoreRef, ssmPointerName, ssmRecordName } from "../components/plan/promotion-store";
 import { oneLine } from "../components/render/issues";
+import type { EnvironmentPolicy, ImageSpec } from "../components/spec/types";
 
 /** What `golden step promote` records: the approved digest of one image. */
 export interface PromotionRecord {
@@ -22,6 +23,23 @@ export interface PromotionRecord {
   readonly tag: string;
   /** Digest of the gate and signing settings it was promoted under. */
   readonly settings: string;
+  /** What was built, for `golden diff`. Directory stores only (an SSM parameter holds 4 KB);
+   *  absent in records written before `golden diff` existed. */
+  readonly built?: BuiltInputs;
+}
+
+/** The inputs of a promoted build, so `golden diff` can compare a stack with it offline. */
+export interface BuiltInputs {
+  /** The image spec as the stack wrote it. */
+  readonly spec: ImageSpec;
+  /** The stack's environment policy as written. */
+  readonly policy: EnvironmentPolicy;
+  /** The mirror the bases were pinned through. */
+  readonly mirror: string;
+  /** Every base and builder reference as pinned (`host/path:tag@sha256:...`), by spec property: `base`, `builders[0].image`. */
+  readonly pins: Readonly<Record<string, string>>;
+  /** The rendered, digest-pinned Dockerfile that was built. */
+  readonly dockerfile: string;
 }
 
 /** A store could not be read or written: the message names the store, the command's words and the fix. */

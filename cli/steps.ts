@@ -19,7 +19,8 @@ import { EnvironmentPolicy, ImageSpec } from "../components/spec/types";
 import { evaluateGate, findingsOf, GatePolicy, gatePolicyIssues, GateVerdict, Scanner, SCANNERS, verdictSummary } from "../components/signing/gate";
 import { provenancePredicate, vulnPredicate } from "../components/signing/predicates";
 import { registryAuthFor } from "./docker-config";
-import { openPromotionStore, PromotionRecord, PromotionStore, PromotionStoreError, recordText } from "./promotion-store";
+import { parsePromotionStore } from "../components/plan/promotion-store";
+import { BuiltInputs, openPromotionStore, PromotionRecord, PromotionStore, PromotionStoreError, recordText } from "./promotion-store";
 import { isLoopbackHost, RegistryClient } from "./registry-client";
 
 /** A step's failure: the message names the problem and the fix. Exit code 1 (2 for bad input). */
@@ -353,9 +354,40 @@ function promoteStep(argv: readonly string[]): void {
   if (verdict.passed !== true) {
     throw new StepFailure(`${o.image} did not pass the gate; it is not promoted. Fix: see the gate step`);
   }
-  const record: PromotionRecord = { image: o.image, ref: o.ref, digest, gate: verdictSummary(verdict), tag: o.tag, settings: o.settings };
   const store = storeOf(o.store);
+  // Only a directory store keeps what was built (an SSM parameter holds 4 KB).
+  const built = parsePromotionStore(o.store).kind === "directory" ? builtInputs(path.dirname(o.output)) : undefined;
+  const record: PromotionRecord = { image: o.image, ref: o.ref, digest, gate: verdictSummary(verdict), tag: o.tag, settings: o.settings, ...(built !== undefined ? { built } : {}) };
   storeCall(() => store.write(record));
   writeResult(o.output, recordText(record));
   process.stdout.write(`promote: ${o.image} -> ${o.ref} (${store.description})\n`);
+}
+
+/**
+ * What `golden diff` compares a stack with: the spec as written, the pins and the Dockerfile that
+ * were built. The plan keeps them in the image's work directory, beside the record the promote
+ * step writes (components/plan/planner.ts: spec.json, pinned.json, render/Dockerfile); undefined
+ * when one is missing (another executor's layout), and the record is written without them.
+ */
+export function builtInputs(workDir: string): BuiltInputs | undefined {
+  const read = (file: string): string | undefined => {
+    try {
+      return fs.readFileSync(path.join(workDir, file), "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const [written, pinnedText, dockerfile] = [read("spec.json"), read("pinned.json"), read(path.join("render", "Dockerfile"))];
+  if (written === undefined || pinnedText === undefined || dockerfile === undefined) {
+    return undefined;
+  }
+  try {
+    const input = JSON.parse(written) as PinInput;
+    const pinned = JSON.parse(pinnedText) as PinInput;
+    const mirror = pinned.policy.mirror ?? "";
+    const pins = Object.fromEntries(baseReferences(pinned.spec, mirror).map((r) => [r.property, r.ref]));
+    return { spec: input.spec, policy: input.policy, mirror, pins, dockerfile };
+  } catch {
+    return undefined;
+  }
 }

@@ -10,11 +10,14 @@ started=()
 say() { printf '== %s\n' "$*" >&2; }
 
 supply_pid=""
+extra_pid=""
 cleanup() {
-  if [[ -n "$supply_pid" ]] && kill -0 "$supply_pid" 2>/dev/null; then
-    pkill -TERM -P "$supply_pid" 2>/dev/null || true
-    kill "$supply_pid" 2>/dev/null || true
-  fi
+  for pid in "$supply_pid" "$extra_pid"; do
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+      pkill -TERM -P "$pid" 2>/dev/null || true
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
   if [[ ${#started[@]} -gt 0 ]]; then
     say "stopping the services this run started"
     bash "$root/scripts/services.sh" stop || true
@@ -27,6 +30,11 @@ trap cleanup EXIT
 supply="$(mktemp -d)"
 bash scripts/supply-chain.sh >"$supply/env" 2>"$supply/log" &
 supply_pid=$!
+# The admission tests' Kyverno CLI (a Go build, cached by version) and the AWS CLI with moto's
+# SSM server (pip, cached), also in the background.
+extra="$(mktemp -d)"
+(bash scripts/install-kyverno.sh >"$extra/kyverno" && bash scripts/install-aws-tools.sh >"$extra/aws") 2>"$extra/log" &
+extra_pid=$!
 
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "npm ci"
@@ -56,6 +64,13 @@ if ! wait "$supply_pid"; then
 fi
 grep -E "built|building" "$supply/log" >&2 || true
 eval "$(cat "$supply/env")"
+say "Kyverno CLI, AWS CLI and moto"
+if ! wait "$extra_pid"; then
+  cat "$extra/log" >&2
+  echo "installing the Kyverno CLI or the AWS tools failed (messages above). Fix: bash scripts/install-kyverno.sh; bash scripts/install-aws-tools.sh" >&2
+  exit 1
+fi
+grep -E "built|installed" "$extra/log" >&2 || true
 say "checkov"
 GOLDEN_CHECKOV="$(bash scripts/install-checkov.sh | tail -n 1)"
 export GOLDEN_CHECKOV
