@@ -54,7 +54,12 @@ function unknownFields(doc: unknown, schema: Schema, at = ""): string[] {
 }
 
 const ajv = new Ajv({ strict: false, allErrors: true });
-ajv.addFormat("int-or-string", true);
+// The OpenAPI formats Kubernetes CRDs use: integers checked for their range, the rest accepted.
+ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isInteger(n) });
+for (const format of ["int-or-string", "date-time", "byte", "duration", "uri", "quantity"]) {
+  ajv.addFormat(format, true);
+}
 
 function judge(doc: Record<string, unknown>, schema: Schema): { errors: string[]; unknown: string[] } {
   const validate = ajv.compile(schema);
