@@ -178,6 +178,59 @@ describe.each([
   }
 });
 
+describe("mutateDigest with the Kyverno CLI (kubectl-kyverno test, ClusterPolicy, classic signatures)", () => {
+  /** Runs `kubectl-kyverno test` expecting the pod patched to `image`; returns each response's result. */
+  function patchedTo(policy: Record<string, unknown>, podFile: string, repo: string, digest: string, image: string): string[] {
+    const t = fs.mkdtempSync(path.join(dir, "kyverno-test-"));
+    fs.writeFileSync(path.join(t, "policy.yaml"), stringify(policy));
+    fs.copyFileSync(podFile, path.join(t, "resource.yaml"));
+    const verified = `${repo}@${digest}`;
+    fs.writeFileSync(
+      path.join(t, "patched.yaml"),
+      stringify({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: {
+          name: "by-tag",
+          namespace: "default",
+          labels: { "app.kubernetes.io/managed-by": "kyverno" },
+          // Kyverno records what it verified, by digest.
+          annotations: {
+            "kyverno.io/verify-images": JSON.stringify({ [verified]: "pass" }),
+            "kyverno.io/verify-images-scoped": JSON.stringify({ version: 1, policies: { "/golden-images": { "verify-golden-images": { [verified]: "pass" } } } }),
+          },
+        },
+        spec: { containers: [{ name: "app", image }] },
+      }),
+    );
+    fs.writeFileSync(
+      path.join(t, "kyverno-test.yaml"),
+      stringify({
+        apiVersion: "cli.kyverno.io/v1alpha1",
+        kind: "Test",
+        metadata: { name: "mutate-digest" },
+        policies: ["policy.yaml"],
+        resources: ["resource.yaml"],
+        results: [{ policy: "golden-images", rule: "verify-golden-images", resources: ["by-tag"], kind: "Pod", result: "pass", patchedResources: "patched.yaml" }],
+      }),
+    );
+    const r = spawnSync(kyverno, ["test", t, "--remove-color"], { env: { ...env, COLUMNS: "3000" }, encoding: "utf8", timeout: 120_000 });
+    return [...`${r.stdout}${r.stderr}`.matchAll(/│ \d+\s+│ golden-images\s+│ verify-golden-images\s+│ [^│]+│ (\w+)\s+│ ([^│]+?)\s+│/g)].map((m) => `${m[1]}: ${m[2]}`);
+  }
+
+  it("GIVEN a pod naming a signed image by tag THEN Kyverno patches it to tag@digest (and nothing else passes as the patch)", () => {
+    const ref = image("mutate-digest");
+    pipelineSigns(ref, pipelineKey, "classic");
+    const [repo, digest] = ref.split("@");
+    const podFile = pod("by-tag", `${repo}:v1`);
+    const policy = renderClusterPolicy(policyArgs("classic"));
+    // The engine answers twice for the rule: the verification (the pod as given) and the patch.
+    expect(patchedTo(policy, podFile, repo, digest, `${repo}:v1@${digest}`)).toEqual(["Fail: Resource diff", "Pass: Ok"]);
+    // The judge can fail: another digest is not what Kyverno patches in.
+    expect(patchedTo(policy, podFile, repo, digest, `${repo}:v1@sha256:${"0".repeat(64)}`)).toEqual(["Fail: Resource diff", "Fail: Resource diff"]);
+  }, 300_000);
+});
+
 describe("the workload policy (ValidatingPolicy, policies.kyverno.io/v1) with the Kyverno CLI", () => {
   const hardened = {
     securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
