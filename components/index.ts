@@ -13,6 +13,11 @@ export { EcrRegistry, validateEcrRegistryArgs } from "./registry/ecr-registry";
 export type { EcrRegistryArgs, PullThroughCacheArgs } from "./registry/ecr-registry";
 export { ExistingEcrRegistry, validateExistingEcrRegistryArgs } from "./registry/existing-ecr-registry";
 export type { ExistingEcrRegistryArgs } from "./registry/existing-ecr-registry";
+export { HarborRegistry, validateHarborRegistryArgs, HARBOR_TAG_RULES, HARBOR_REGISTRY_DEFAULTS } from "./registry/harbor-registry";
+export type { HarborRegistryArgs } from "./registry/harbor-registry";
+export { HARBOR_PROVIDER } from "./registry/harbor-resources";
+export { renderHarborValues, harborValuesIssues, HARBOR_CHART } from "./render/harbor-values";
+export type { HarborDeployArgs } from "./render/harbor-values";
 
 // The registry interface and the backend table
 export { REGISTRY_KINDS, REGISTRY_ACCESS, COSIGN_TAG_PATTERNS } from "./registry/registry";

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationIssue } from "../render/issues";
 import { EcrRegistry, validateEcrRegistryArgs } from "./ecr-registry";
+import { HarborRegistry, validateHarborRegistryArgs } from "./harbor-registry";
 import { Registry } from "./registry";
 
 export interface RegistryBackend {
@@ -44,6 +45,11 @@ export function registryTypes(configOnly = false): string[] {
 registerRegistryBackend("ecr", {
   validate: (args, images) => validateEcrRegistryArgs({ ...(args as object), images } as Parameters<typeof validateEcrRegistryArgs>[0]),
   create: (name, args, images, opts) => new EcrRegistry(name, { ...(args as object), images } as ConstructorParameters<typeof EcrRegistry>[1], opts),
+});
+
+registerRegistryBackend("harbor", {
+  validate: (args, images) => validateHarborRegistryArgs({ ...(args as object), images }),
+  create: (name, args, images, opts) => new HarborRegistry(name, { ...(args as object), images } as ConstructorParameters<typeof HarborRegistry>[1], opts),
 });
 
 registerRegistryBackend("existing", {

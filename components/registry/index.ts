@@ -4,3 +4,4 @@ export * from "./existing-ecr-registry";
 export * from "./ecr-base";
 export * from "./backends";
 export * from "./login";
+export * from "./harbor-registry";

@@ -53,7 +53,7 @@ it("accepts Pulumi.yaml and every stack file of this repository", () => {
   const { code, report } = check(ROOT);
   expect(report.project).toEqual({ file: "Pulumi.yaml", ok: true });
   const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).sort();
-  expect(stackFiles).toEqual(["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
+  expect(stackFiles).toEqual(["Pulumi.dev.yaml", "Pulumi.onprem.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
   expect(report.stacks).toEqual(stackFiles.map((file) => ({ file, ok: true })));
   expect(code).toBe(0);
 });

@@ -97,6 +97,11 @@ export function mockKeyId(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** A positive integer derived from a resource name (Harbor's numeric ids). */
+export function mockNumber(name: string): number {
+  return (parseInt(crypto.createHash("sha256").update(name).digest("hex").slice(0, 6), 16) % 9999) + 1;
+}
+
 const TLS_KEYS = new Map<string, Record<string, string>>();
 
 function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
@@ -143,6 +148,20 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
       return { arn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/${name}`, name };
     case "random:index/randomPassword:RandomPassword":
       return { result: crypto.createHash("sha256").update(name).digest("base64url").slice(0, inputs.length ?? 16) };
+    // Harbor (Pulumiverse provider): what the provider computes. A project's id is `/projects/<n>`
+    // in the real provider; the mock id (`<name>-id`) stands in for it.
+    case "harbor:index/project:Project":
+      return { projectId: mockNumber(name) };
+    case "harbor:index/robotAccount:RobotAccount": {
+      const namespace = String(inputs.permissions?.[0]?.namespace ?? "");
+      return {
+        fullName: inputs.level === "project" ? `robot$${namespace}+${inputs.name ?? name}` : `robot$${inputs.name ?? name}`,
+        robotId: `/robots/${mockNumber(name)}`,
+        secret: inputs.secret ?? crypto.createHash("sha256").update(`robot:${name}`).digest("base64url").slice(0, 32),
+      };
+    }
+    case "harbor:index/registry:Registry":
+      return { registryId: mockNumber(name), status: "healthy" };
     default:
       return {};
   }

@@ -226,7 +226,7 @@ describe("a registry backend added without touching the pipeline or the stack pr
 
   it("GIVEN an unregistered type THEN the config report lists the registered ones", () => {
     expect(() => parseStackConfig({ ...stackFile("dev"), registry: { type: "quay" } })).toThrow(
-      'golden-images:registry.type: is not a registry type (value: "quay"). Fix: use one of: "ecr", "test-oci"',
+      'golden-images:registry.type: is not a registry type (value: "quay"). Fix: use one of: "ecr", "harbor", "test-oci"',
     );
   });
 });
@@ -302,5 +302,20 @@ describe("the stacks' rebuilds", () => {
   it("GIVEN rebuild: {} (the declared default) THEN no rebuild resources", async () => {
     const mocks = await runStack({ ...stackFile("dev"), rebuild: {} });
     expect(mocks.ofType("aws:codebuild/project:Project")).toEqual([]);
+  });
+});
+
+describe("the onprem stack: the prod images on Harbor", () => {
+  it("GIVEN registry.type harbor THEN the same images build and push to the Harbor project with the pipeline robot's basic login, and no ECR is created", async () => {
+    const mocks = await runStack(stackFile("onprem"));
+    expect(mocks.ofType("aws:ecr/repository:Repository")).toEqual([]);
+    expect(mocks.ofType("harbor:index/project:Project").map((p) => p.inputs.name).sort()).toEqual(["golden-prod", "hub"]);
+    const build = mocks.byName("golden-prod-hello-static-build").inputs;
+    expect(build.tags[0]).toMatch(/^harbor\.example\.internal\/golden-prod\/hello-static:v[a-f0-9]{16}$/);
+    expect(build.registries.value[0].address).toBe("harbor.example.internal");
+    // Only the registry settings differ from prod: the images are the same.
+    const { registry: _a, rebuild: _b, mirror: _c, ...onprem } = stackFile("onprem");
+    const { registry: _d, rebuild: _e, mirror: _f, ...prod } = stackFile("prod");
+    expect(onprem).toEqual(prod);
   });
 });
