@@ -77,7 +77,7 @@ it("documents every option in --help", () => {
 
 describe.each([
   ["an unknown image", ["build", "--image", "nope"], {}, /^golden: unknown image "nope"\. Fix: use one of: hello-static, hello-cc, hello-scratch, hello-debian$/],
-  ["an unknown stack", ["build", "--stack", "qa"], {}, /^golden: no stack file Pulumi\.qa\.yaml\. Fix: pass --stack with one of: dev, prod, staging/],
+  ["an unknown stack", ["build", "--stack", "qa"], {}, /^golden: no stack file Pulumi\.qa\.yaml\. Fix: pass --stack with one of: dev, onprem, prod, staging/],
   ["an unreachable registry", ["build", "--registry", "127.0.0.1:59999"], { GOLDEN_MIRROR: "127.0.0.1:59999/mirror" }, /^golden: registry 127\.0\.0\.1:59999 is not reachable \(ECONNREFUSED\)\. Fix: start it/],
   ["a stopped BuildKit daemon", ["build"], { BUILDKIT_HOST: "unix:///nonexistent/buildkitd.sock" }, /^golden: the BuildKit daemon does not answer at unix:\/\/\/nonexistent\/buildkitd\.sock \(.*\)\. Fix: start it with `bash scripts\/services\.sh start`/],
   ["an unknown option", ["build", "--colour"], {}, /^golden: Unknown option '--colour'.*Fix: see `golden --help`$/],
