@@ -15,8 +15,10 @@
  * `pulumi up` installs the pinned provider plugin. Projects are kept on destroy unless
  * `allowDelete` says otherwise, as ECR's repositories are.
  */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { HARBOR_CHART, HarborDeployArgs, harborValuesIssues, renderHarborValues } from "../render/harbor-values";
 import { DefaultLifecycleOptions, validateDefaultLifecycleOptions, LIFECYCLE_DEFAULTS } from "../render/lifecycle";
 import { joinPath, throwIfIssues, ValidationIssue } from "../render/issues";
 import { structuralIssues } from "../render/schema";
@@ -74,6 +76,17 @@ export interface HarborRegistryArgs {
     readonly accessId?: string;
     readonly accessSecret?: pulumi.Input<string>;
   };
+  /** Deploy Harbor itself with the official Helm chart (pinned), at `url`; the admin password goes
+   *  into a Secret the chart reads, never into the values. @default none: `url` is an existing Harbor */
+  readonly deploy?: {
+    /** The namespace (it must exist). */
+    readonly namespace: string;
+    /** The chart repository (an internal mirror of it). @default the chart's official repository */
+    readonly chartRepository?: string;
+    /** The chart's settings (TLS Secret, persistence, database, Redis, Trivy, image mirror); the
+     *  external URL is `url`. */
+    readonly values: Omit<HarborDeployArgs, "externalURL" | "adminPasswordSecret">;
+  };
   /** Lets `pulumi destroy` delete the projects with their images. @default false */
   readonly allowDelete?: boolean;
   /** Skip TLS verification of Harbor's API (a test Harbor). @default false */
@@ -91,6 +104,7 @@ const harborArgsSchema = z.strictObject({
   proxyCache: z
     .strictObject({ project: z.string(), upstreamUrl: z.string(), providerName: z.string().optional(), accessId: z.string().optional(), accessSecret: z.any().optional() })
     .optional(),
+  deploy: z.strictObject({ namespace: z.string(), chartRepository: z.string().optional(), values: z.looseObject({}) }).optional(),
   allowDelete: z.boolean().optional(),
   insecure: z.boolean().optional(),
 });
@@ -137,6 +151,15 @@ export function validateHarborRegistryArgs(args: unknown): ValidationIssue[] {
       issues.push({ path: "proxyCache.accessId", value: a.proxyCache.accessId, problem: "and accessSecret go together", fix: "give both (an upstream login) or neither (anonymous)" });
     }
   }
+  if (a.deploy !== undefined) {
+    if (!/^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/.test(a.deploy.namespace)) {
+      issues.push({ path: "deploy.namespace", value: a.deploy.namespace, problem: "is not a Kubernetes namespace name", fix: 'use a DNS label, e.g. "harbor"' });
+    }
+    if (a.deploy.chartRepository !== undefined) {
+      issues.push(...validateHarborUrl(a.deploy.chartRepository, "deploy.chartRepository"));
+    }
+    issues.push(...harborValuesIssues({ ...a.deploy.values, externalURL: a.url, adminPasswordSecret: { name: "harbor-admin" } }, "deploy.values").filter((i) => !i.path.startsWith("deploy.values.externalURL")));
+  }
   return issues;
 }
 
@@ -151,6 +174,8 @@ export class HarborRegistry extends pulumi.ComponentResource implements Registry
   public readonly pipelineRobot: HarborRobotAccount;
   /** `<host>/<proxy project>` when a proxy cache is configured: the stack's `mirror`. */
   public readonly mirror?: string;
+  /** The Helm values, when `deploy` was given (no secret in them: the admin password is a Secret). */
+  public readonly values?: Record<string, unknown>;
   private readonly projectName: string;
   private readonly provider: HarborProvider;
 
@@ -161,10 +186,37 @@ export class HarborRegistry extends pulumi.ComponentResource implements Registry
     this.host = new URL(args.url).host;
     this.projectName = args.project;
     const keep = { retainOnDelete: args.allowDelete !== true };
+    const deployed: pulumi.Resource[] = [];
+    if (args.deploy !== undefined) {
+      const d = args.deploy;
+      const secretName = `${name}-harbor-admin`.replace(/[^a-z0-9-]/g, "-").slice(0, 63);
+      const adminSecret = new k8s.core.v1.Secret(
+        `${name}-admin`,
+        { metadata: { name: secretName, namespace: d.namespace }, type: "Opaque", stringData: { HARBOR_ADMIN_PASSWORD: pulumi.secret(args.admin.password) } },
+        { parent: this },
+      );
+      this.values = renderHarborValues({ ...d.values, externalURL: args.url, adminPasswordSecret: { name: secretName } });
+      deployed.push(
+        new k8s.helm.v3.Release(
+          `${name}-harbor`,
+          {
+            chart: HARBOR_CHART.name,
+            version: HARBOR_CHART.version,
+            repositoryOpts: { repo: d.chartRepository ?? HARBOR_CHART.repository },
+            namespace: d.namespace,
+            values: this.values,
+            // Harbor's migrations and first start take minutes; the projects wait for it.
+            timeout: 900,
+            atomic: false,
+          },
+          { parent: this, dependsOn: [adminSecret], ...keep },
+        ),
+      );
+    }
     this.provider = new HarborProvider(
       `${name}-provider`,
       { url: args.url, username: args.admin.username ?? HARBOR_REGISTRY_DEFAULTS.adminUsername, password: args.admin.password, insecure: args.insecure ?? false },
-      { parent: this },
+      { parent: this, dependsOn: deployed },
     );
     const child = { parent: this, provider: this.provider };
     const security = args.security ?? {};

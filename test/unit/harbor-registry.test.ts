@@ -5,6 +5,7 @@
  */
 import { HarborRegistry, HarborRegistryArgs } from "../../components/registry/harbor-registry";
 import { harborRetentionPolicy } from "../../components/render/harbor";
+import { HARBOR_CHART, renderHarborValues } from "../../components/render/harbor-values";
 import { MockRecorder, settle, setupMocks, valueOf } from "./mocks";
 
 let mocks: MockRecorder;
@@ -82,6 +83,31 @@ describe("HarborRegistry", () => {
     }
     await settle();
     expect(mocks.resources).toHaveLength(0);
+  });
+});
+
+describe("HarborRegistry with deploy", () => {
+  const deploy = { namespace: "harbor", values: { tls: { secretName: "harbor-tls" }, persistence: { storageClass: "fast", registrySize: "200Gi" } } };
+
+  it("GIVEN deploy THEN the pinned chart is released with the rendered values, the admin password only in a Secret, and Harbor's objects wait for it", async () => {
+    const r = new HarborRegistry("reg", { ...args, deploy });
+    await settle();
+    const release = mocks.one("kubernetes:helm.sh/v3:Release").inputs;
+    expect(release).toMatchObject({ chart: "harbor", version: HARBOR_CHART.version, namespace: "harbor", repositoryOpts: { repo: HARBOR_CHART.repository } });
+    expect(release.values).toEqual(renderHarborValues({ ...deploy.values, externalURL: args.url, adminPasswordSecret: { name: "reg-harbor-admin" } }));
+    expect(r.values).toEqual(release.values);
+    expect(JSON.stringify(release)).not.toContain("s3cret-admin");
+    const secret = mocks.one("kubernetes:core/v1:Secret").inputs;
+    expect(secret.metadata).toEqual({ name: "reg-harbor-admin", namespace: "harbor" });
+    // The whole stringData is a secret (the engine encrypts it in the state).
+    expect(secret.stringData["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");
+    expect(secret.stringData.value).toEqual({ HARBOR_ADMIN_PASSWORD: "s3cret-admin" });
+  });
+
+  it("GIVEN a bad namespace and chart settings THEN they are reported with the rest, under deploy", () => {
+    expect(() => new HarborRegistry("bad", { ...args, deploy: { namespace: "Harbor NS", values: { tls: { secretName: "" }, persistence: { registrySize: "lots" } } } })).toThrow(
+      /deploy\.namespace: is not a Kubernetes namespace name[\s\S]*deploy\.values\.tls\.secretName[\s\S]*deploy\.values\.persistence\.registrySize/,
+    );
   });
 });
 
