@@ -6,6 +6,7 @@
  * test test/integration/harbor-schema.test.ts checks them against the provider's published SDK.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { HarborRetentionRuleDocument } from "../render/harbor";
 
 /** The pinned Pulumiverse Harbor provider: its schema's `pluginDownloadURL`, and the release whose schema our inputs were checked against. */
 export const HARBOR_PROVIDER = {
@@ -132,23 +133,9 @@ export class HarborRobotAccount extends pulumi.CustomResource {
   }
 }
 
-/** One retention rule: exactly one of the count/age/always templates, and one tag selector (matching or excluding). */
-export interface HarborRetentionRule {
-  /** Repositories the rule looks at (doublestar), e.g. `**`. */
-  readonly repoMatching: string;
-  /** Tags the rule selects (doublestar, `{a*,b*}` for several). Mutually exclusive with tagExcluding. */
-  readonly tagMatching?: string;
-  /** Tags the rule does NOT select. Mutually exclusive with tagMatching. */
-  readonly tagExcluding?: string;
-  /** Whether artifacts without any tag are selected too. */
-  readonly untaggedArtifacts: boolean;
-  /** Retain the N most recently pushed selected artifacts. */
-  readonly mostRecentlyPushed?: number;
-  /** Retain selected artifacts pushed within the last N days. */
-  readonly nDaysSinceLastPush?: number;
-  /** Retain every selected artifact. */
-  readonly alwaysRetain?: boolean;
-}
+/** One retention rule: exactly one of the count/age/always templates, and one tag selector
+ *  (matching or excluding); the document components/render/harbor.ts renders. */
+export type HarborRetentionRule = HarborRetentionRuleDocument;
 
 export interface HarborRetentionPolicyArgs {
   /** The project's `id` (`/projects/<n>`); replaced on change. */

@@ -9,12 +9,19 @@ import { DefaultLifecycleOptions, defaultLifecycleRules, LifecycleRule, orderLif
 
 /** One rule of `harbor:index/retentionPolicy:RetentionPolicy` (the provider's `RetentionPolicyRule`). */
 export interface HarborRetentionRuleDocument {
+  /** Repositories the rule looks at (doublestar), e.g. `**`. */
   readonly repoMatching: string;
+  /** Tags the rule selects (doublestar, `{a*,b*}` for several). Mutually exclusive with tagExcluding. */
   readonly tagMatching?: string;
+  /** Tags the rule does NOT select. Mutually exclusive with tagMatching. */
   readonly tagExcluding?: string;
+  /** Whether artifacts without any tag are selected too. */
   readonly untaggedArtifacts: boolean;
+  /** Retain the N most recently pushed selected artifacts. */
   readonly mostRecentlyPushed?: number;
+  /** Retain selected artifacts pushed within the last N days. */
   readonly nDaysSinceLastPush?: number;
+  /** Retain every selected artifact. */
   readonly alwaysRetain?: boolean;
 }
 

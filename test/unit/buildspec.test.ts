@@ -13,16 +13,9 @@ import { BuildspecArgs, buildspecIssues, goToolsOf, renderBuildspec } from "../.
 import { SupplyChainTarget } from "../../components/plan/planner";
 import { GO_TOOLCHAIN } from "../../components/plan/toolchain";
 import { ValidationError } from "../../components/render/issues";
-import { ImageSpec } from "../../components/spec/types";
+import { helloSpec } from "./specs";
 
-const spec = (name: string): ImageSpec => ({
-  name,
-  flavor: "distroless-static",
-  context: "images/hello",
-  builders: [{ name: "build", copy: [{ src: "hello.c", dest: "/src/hello.c" }], run: ["gcc -static -o /out/hello hello.c"] }],
-  copy: [{ from: "build", src: "/out/hello", dest: "/hello" }],
-  entrypoint: ["/hello"],
-});
+const spec = helloSpec;
 const policy = { environment: "dev" as const, allowTagOnlyBases: true, sourceDateEpoch: 1763856000 };
 const SECRET = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:golden-images/dev/cosign-AbCdEf";
 const HOST = "golden.registry.example.internal";

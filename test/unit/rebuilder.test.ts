@@ -11,7 +11,7 @@ import { SupplyChainTarget } from "../../components/plan/planner";
 import { builderPolicyDocument } from "../../components/render/rebuild-iam";
 import { CodeBuildRebuilder, CodeBuildRebuilderArgs, findingsEventPattern, packageVersion } from "../../components/rebuild/codebuild-rebuilder";
 import { checkApprovedReference, getApprovedDigest, GoldenImageRef } from "../../components/rebuild/golden-image-ref";
-import { ImageSpec } from "../../components/spec/types";
+import { helloSpec } from "./specs";
 import { ACCOUNT_ID, FAKE_ECR_HOST, MockRecorder, REGION, settle, setupMocks, SSM_PARAMETERS, valueOf } from "./mocks";
 
 let mocks: MockRecorder;
@@ -20,14 +20,7 @@ beforeEach(() => {
   SSM_PARAMETERS.clear();
 });
 
-const spec = (name: string): ImageSpec => ({
-  name,
-  flavor: "distroless-static",
-  context: "images/hello",
-  builders: [{ name: "build", copy: [{ src: "hello.c", dest: "/src/hello.c" }], run: ["gcc -static -o /out/hello hello.c"] }],
-  copy: [{ from: "build", src: "/out/hello", dest: "/hello" }],
-  entrypoint: ["/hello"],
-});
+const spec = helloSpec;
 const chain = (store: string): SupplyChainTarget => ({
   signing: { mode: "keypair", key: "env://COSIGN_PRIVATE_KEY", publicKey: "env://COSIGN_PUBLIC_KEY" },
   gate: { scanner: "grype", severity: "HIGH" },

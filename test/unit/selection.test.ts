@@ -11,17 +11,10 @@ import { planImages, renderPlanScript } from "../../components/plan";
 import { SupplyChainTarget } from "../../components/plan/planner";
 import { TOOLS } from "../../components/plan/tools";
 import { TOOL_NAMES } from "../../components/plan/types";
-import { ImageSpec } from "../../components/spec/types";
+import { helloSpec } from "./specs";
 import { runStepCommand } from "../../cli/steps";
 
-const spec = (name: string): ImageSpec => ({
-  name,
-  flavor: "distroless-static",
-  context: "images/hello",
-  builders: [{ name: "build", copy: [{ src: "hello.c", dest: "/src/hello.c" }], run: ["gcc -static -o /out/hello hello.c"] }],
-  copy: [{ from: "build", src: "/out/hello", dest: "/hello" }],
-  entrypoint: ["/hello"],
-});
+const spec = helloSpec;
 const chain: SupplyChainTarget = {
   signing: { mode: "kms", key: "awskms:///alias/golden", publicKey: "awskms:///alias/golden" },
   gate: { scanner: "grype" },
