@@ -17,6 +17,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { z } from "zod";
 import { HARBOR_CHART, HarborDeployArgs, harborValuesIssues, renderHarborValues } from "../render/harbor-values";
 import { DefaultLifecycleOptions, validateDefaultLifecycleOptions, LIFECYCLE_DEFAULTS } from "../render/lifecycle";
@@ -85,7 +86,7 @@ export interface HarborRegistryArgs {
     readonly chartRepository?: string;
     /** The chart's settings (TLS Secret, persistence, database, Redis, Trivy, image mirror); the
      *  external URL is `url`. */
-    readonly values: Omit<HarborDeployArgs, "externalURL" | "adminPasswordSecret">;
+    readonly values: Omit<HarborDeployArgs, "externalURL" | "adminPasswordSecret" | "encryptionKeySecret">;
   };
   /** Lets `pulumi destroy` delete the projects with their images. @default false */
   readonly allowDelete?: boolean;
@@ -158,7 +159,7 @@ export function validateHarborRegistryArgs(args: unknown): ValidationIssue[] {
     if (a.deploy.chartRepository !== undefined) {
       issues.push(...validateHarborUrl(a.deploy.chartRepository, "deploy.chartRepository"));
     }
-    issues.push(...harborValuesIssues({ ...a.deploy.values, externalURL: a.url, adminPasswordSecret: { name: "harbor-admin" } }, "deploy.values").filter((i) => !i.path.startsWith("deploy.values.externalURL")));
+    issues.push(...harborValuesIssues({ ...a.deploy.values, externalURL: a.url, adminPasswordSecret: { name: "harbor-admin" }, encryptionKeySecret: "harbor-secret-key" }, "deploy.values").filter((i) => !i.path.startsWith("deploy.values.externalURL")));
   }
   return issues;
 }
@@ -195,7 +196,15 @@ export class HarborRegistry extends pulumi.ComponentResource implements Registry
         { metadata: { name: secretName, namespace: d.namespace }, type: "Opaque", stringData: { HARBOR_ADMIN_PASSWORD: pulumi.secret(args.admin.password) } },
         { parent: this },
       );
-      this.values = renderHarborValues({ ...d.values, externalURL: args.url, adminPasswordSecret: { name: secretName } });
+      // Harbor's encryption key (16 characters), generated once and kept in the state as a secret.
+      const keyName = `${name}-harbor-secret-key`.replace(/[^a-z0-9-]/g, "-").slice(0, 63);
+      const key = new random.RandomPassword(`${name}-secret-key`, { length: 16, special: false }, { parent: this });
+      const keySecret = new k8s.core.v1.Secret(
+        `${name}-secret-key`,
+        { metadata: { name: keyName, namespace: d.namespace }, type: "Opaque", stringData: { secretKey: key.result } },
+        { parent: this },
+      );
+      this.values = renderHarborValues({ ...d.values, externalURL: args.url, adminPasswordSecret: { name: secretName }, encryptionKeySecret: keyName });
       deployed.push(
         new k8s.helm.v3.Release(
           `${name}-harbor`,
@@ -209,7 +218,7 @@ export class HarborRegistry extends pulumi.ComponentResource implements Registry
             timeout: 900,
             atomic: false,
           },
-          { parent: this, dependsOn: [adminSecret], ...keep },
+          { parent: this, dependsOn: [adminSecret, keySecret], ...keep },
         ),
       );
     }

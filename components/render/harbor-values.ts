@@ -63,6 +63,10 @@ export interface HarborDeployArgs {
     /** @default "HARBOR_ADMIN_PASSWORD" (the chart's default key) */
     readonly key?: string;
   };
+  /** An existing Secret holding Harbor's 16-character encryption key under `secretKey` (the
+   *  chart's key), so the chart's well-known default key is never used.
+   *  @default none: the chart's default key (HarborRegistry's deploy always gives one) */
+  readonly encryptionKeySecret?: string;
   readonly persistence?: {
     /** StorageClass of every volume Harbor claims.
      *  @default the cluster's default StorageClass */
@@ -141,7 +145,7 @@ export const HARBOR_CONTAINER_SECURITY_CONTEXT = {
   seccompProfile: { type: "RuntimeDefault" },
 } as const;
 
-const TOP_KEYS = ["externalURL", "hostname", "tls", "adminPasswordSecret", "persistence", "database", "redis", "trivy", "imageRegistry"] as const;
+const TOP_KEYS = ["externalURL", "hostname", "tls", "adminPasswordSecret", "encryptionKeySecret", "persistence", "database", "redis", "trivy", "imageRegistry"] as const;
 const DNS_LABEL = String.raw`[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?`;
 const DNS_SUBDOMAIN = new RegExp(String.raw`^(?=.{1,253}$)${DNS_LABEL}(?:\.${DNS_LABEL})*$`);
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
@@ -332,6 +336,10 @@ export function harborValuesIssues(args: unknown, path = ""): ValidationIssue[] 
     }
   }
 
+  if (args.encryptionKeySecret !== undefined) {
+    issues.push(...secretNameIssue(args.encryptionKeySecret, at("encryptionKeySecret"), "Secret", "harbor-secret-key", true));
+  }
+
   const externalDb = isObject(args.database) && args.database.external !== undefined;
   const persistence = section(args, "persistence", path, "{ storageClass?, registrySize?, databaseSize? }", issues);
   if (persistence !== undefined) {
@@ -411,6 +419,8 @@ export function renderHarborValues(args: HarborDeployArgs): Record<string, unkno
     externalURL: args.externalURL,
     existingSecretAdminPassword: args.adminPasswordSecret.name,
     existingSecretAdminPasswordKey: args.adminPasswordSecret.key ?? d.adminPasswordKey,
+    // The chart reads the key `secretKey` of this Secret instead of its well-known default.
+    ...(args.encryptionKeySecret !== undefined ? { existingSecretSecretKey: args.encryptionKeySecret } : {}),
     // The chart's volumes are ReadWriteOnce: a rolling update would start the new registry or
     // jobservice pod before the old one lets go of its volume, and hang on another node.
     updateStrategy: { type: "Recreate" },

@@ -94,10 +94,15 @@ describe("HarborRegistry with deploy", () => {
     await settle();
     const release = mocks.one("kubernetes:helm.sh/v3:Release").inputs;
     expect(release).toMatchObject({ chart: "harbor", version: HARBOR_CHART.version, namespace: "harbor", repositoryOpts: { repo: HARBOR_CHART.repository } });
-    expect(release.values).toEqual(renderHarborValues({ ...deploy.values, externalURL: args.url, adminPasswordSecret: { name: "reg-harbor-admin" } }));
+    expect(release.values).toEqual(renderHarborValues({ ...deploy.values, externalURL: args.url, adminPasswordSecret: { name: "reg-harbor-admin" }, encryptionKeySecret: "reg-harbor-secret-key" }));
+    expect(release.values.existingSecretSecretKey).toBe("reg-harbor-secret-key");
     expect(r.values).toEqual(release.values);
     expect(JSON.stringify(release)).not.toContain("s3cret-admin");
-    const secret = mocks.one("kubernetes:core/v1:Secret").inputs;
+    const keySecret = mocks.ofType("kubernetes:core/v1:Secret").find((x) => x.name === "reg-secret-key")?.inputs;
+    expect(keySecret?.metadata).toEqual({ name: "reg-harbor-secret-key", namespace: "harbor" });
+    expect(keySecret?.stringData.value.secretKey).toHaveLength(16);
+    expect(mocks.one("random:index/randomPassword:RandomPassword").inputs).toEqual({ length: 16, special: false });
+    const secret = mocks.ofType("kubernetes:core/v1:Secret").find((x) => x.name === "reg-admin")?.inputs as Record<string, any>;
     expect(secret.metadata).toEqual({ name: "reg-harbor-admin", namespace: "harbor" });
     // The whole stringData is a secret (the engine encrypts it in the state).
     expect(secret.stringData["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");

@@ -345,7 +345,7 @@ describe("harborValuesIssues", () => {
     [
       "a misspelt top-level option",
       { ...MINIMAL, externalUrl: "https://harbor.example.internal" },
-      ['externalUrl: is not a Harbor deployment option (value: "https://harbor.example.internal"). Fix: remove it or correct the spelling (allowed: externalURL, hostname, tls, adminPasswordSecret, persistence, database, redis, trivy, imageRegistry)'],
+      ['externalUrl: is not a Harbor deployment option (value: "https://harbor.example.internal"). Fix: remove it or correct the spelling (allowed: externalURL, hostname, tls, adminPasswordSecret, encryptionKeySecret, persistence, database, redis, trivy, imageRegistry)'],
     ],
     [
       "sizes that are not storage quantities",
@@ -501,5 +501,16 @@ describe("the golden file", () => {
 
   it("GIVEN the golden file WHEN parsed THEN it is exactly the rendered values (the YAML is faithful)", () => {
     expect(YAML.parse(fs.readFileSync(file, "utf8"))).toEqual(renderHarborValues(GOLDEN_ARGS));
+  });
+});
+
+describe("the encryption key Secret", () => {
+  const base = { externalURL: "https://harbor.example.internal", tls: { secretName: "harbor-tls" }, adminPasswordSecret: { name: "harbor-admin" } };
+  it("GIVEN encryptionKeySecret THEN the chart reads its key from that Secret (existingSecretSecretKey), not its well-known default", () => {
+    expect(renderHarborValues({ ...base, encryptionKeySecret: "harbor-secret-key" }).existingSecretSecretKey).toBe("harbor-secret-key");
+    expect(renderHarborValues(base).existingSecretSecretKey).toBeUndefined();
+  });
+  it("GIVEN a bad Secret name THEN it is reported", () => {
+    expect(harborValuesIssues({ ...base, encryptionKeySecret: "Bad Name" }).map((i) => i.path)).toEqual(["encryptionKeySecret"]);
   });
 });
