@@ -14,7 +14,7 @@ import { GatePolicy, gatePolicyIssues } from "../components/signing/gate";
 import { SigningSettings } from "../components/signing/types";
 import { signingSettingsIssues } from "../components/signing/validate";
 import type { PipelineRebuildArgs } from "../components/pipeline";
-import { FINDING_SEVERITIES } from "../components/rebuild/findings";
+import { CODEBUILD_SOURCE_TYPES, FINDING_SEVERITIES } from "../components/rebuild/findings";
 import { scheduleIssues } from "../components/rebuild/schedule";
 import { POINTER_PATH } from "../components/render/rebuild-iam";
 
@@ -54,7 +54,7 @@ const topLevel = z.object({
 /** `golden-images:rebuild`: the pipeline's rebuild arguments as plain data. */
 const rebuildSchema = z.strictObject({
   executor: z.literal("codebuild"),
-  source: z.strictObject({ type: z.enum(["CODECOMMIT", "GITHUB", "GITHUB_ENTERPRISE", "BITBUCKET", "GITLAB", "GITLAB_SELF_MANAGED", "S3"]), location: z.string().min(1), version: z.string().optional() }),
+  source: z.strictObject({ type: z.enum(CODEBUILD_SOURCE_TYPES), location: z.string().min(1), version: z.string().optional() }),
   schedule: z.looseObject({}).optional(),
   findings: z.strictObject({ minimumSeverity: z.enum(FINDING_SEVERITIES) }).optional(),
   pointerPath: z.string().optional(),

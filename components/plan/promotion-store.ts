@@ -68,6 +68,11 @@ export function parsePromotionStore(store: string): PromotionStoreRef {
   return { kind: "directory", path: store };
 }
 
+/** The promotion stores a plan's promote steps write to (deduplicated, in plan order). */
+export function planPromotionStores(plan: { readonly steps: readonly { readonly kind: string; readonly run: { readonly args: readonly string[] } }[] }): string[] {
+  return [...new Set(plan.steps.flatMap((s) => (s.kind === "promote" ? [s.run.args[s.run.args.indexOf("--store") + 1]] : [])))];
+}
+
 /** The SSM parameter consumers read: the approved `repository@sha256:...` of the image. */
 export function ssmPointerName(path: string, image: string): string {
   return `${path}/${image}`;

@@ -13,11 +13,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BuildspecArgs, renderBuildspec } from "../plan/buildspec";
-import { parsePromotionStore } from "../plan/promotion-store";
+import { parsePromotionStore, planPromotionStores } from "../plan/promotion-store";
 import { Plan } from "../plan/types";
 import { joinPath, throwIfIssues, ValidationIssue } from "../render/issues";
 import { POINTER_PATH, renderBuilderPolicy, renderStarterPolicy, renderTrustPolicy } from "../render/rebuild-iam";
-import { FINDING_INPUT_TRANSFORMER, FINDING_SEVERITIES, FindingSeverity, findingsEventPattern, severitiesFrom } from "./findings";
+import { CODEBUILD_SOURCE_TYPES, FINDING_INPUT_TRANSFORMER, FINDING_SEVERITIES, FindingSeverity, findingsEventPattern, severitiesFrom } from "./findings";
 import { prepareRebuildSchedule, RebuildScheduleArgs, scheduleIssues } from "./schedule";
 
 export { FINDING_INPUT_TRANSFORMER, FINDING_SEVERITIES, findingsEventPattern, severitiesFrom } from "./findings";
@@ -36,7 +36,7 @@ export const CODEBUILD_DEFAULTS = {
 
 /** Retention values CloudWatch Logs accepts. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
-const SOURCE_TYPES = ["CODECOMMIT", "GITHUB", "GITHUB_ENTERPRISE", "BITBUCKET", "GITLAB", "GITLAB_SELF_MANAGED", "S3"] as const;
+const SOURCE_TYPES = CODEBUILD_SOURCE_TYPES;
 
 export interface CodeBuildRebuilderArgs {
   /** The plan the project runs: its targets are the golden repositories, its promotion store `ssm:<pointerPath>`. */
@@ -104,7 +104,7 @@ export function codeBuildRebuilderIssues(args: CodeBuildRebuilderArgs): Validati
 
 /** The plan must promote to the pointer path the build role may write. */
 function planStoreIssues(plan: Plan, pointerPath: string): ValidationIssue[] {
-  const stores = [...new Set(plan.steps.flatMap((s) => (s.kind === "promote" ? [s.run.args[s.run.args.indexOf("--store") + 1]] : [])))];
+  const stores = planPromotionStores(plan);
   return stores
     .filter((st) => {
       const ref = parsePromotionStore(st);

@@ -33,3 +33,5 @@ export function findingsEventPattern(minimum: FindingSeverity, repositoryNames: 
   });
 }
 
+/** Where a CodeBuild project's source can come from (the repository holding the build contexts). */
+export const CODEBUILD_SOURCE_TYPES = ["CODECOMMIT", "GITHUB", "GITHUB_ENTERPRISE", "BITBUCKET", "GITLAB", "GITLAB_SELF_MANAGED", "S3"] as const;

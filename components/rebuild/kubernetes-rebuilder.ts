@@ -14,7 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { planProblems } from "../plan/check";
 import { ContainerResources, GitSource, KubernetesManifest, kubernetesRebuildJobIssues, KubernetesRebuildJobArgs, renderKubernetesRebuildJob, SIGNING_SECRET_KEYS } from "../plan/kubernetes-job";
-import { parsePromotionStore, promotionStoreIssues } from "../plan/promotion-store";
+import { parsePromotionStore, planPromotionStores, promotionStoreIssues } from "../plan/promotion-store";
 import { planEnvironmentNames, renderPlanScript } from "../plan/script";
 import { Plan } from "../plan/types";
 import { throwIfIssues, ValidationIssue } from "../render/issues";
@@ -147,7 +147,7 @@ function planIssues(plan: Plan, name: string, args: KubernetesRebuilderArgs): Va
   const issues: ValidationIssue[] = [];
   const pointerName = pointerConfigMapNameOf(name, args);
   const expected = `configmap:${args.namespace}/${pointerName}`;
-  const stores = [...new Set(plan.steps.flatMap((s) => (s.kind === "promote" ? [s.run.args[s.run.args.indexOf("--store") + 1]] : [])))];
+  const stores = planPromotionStores(plan);
   for (const store of stores) {
     const ref = promotionStoreIssues(store).length === 0 ? parsePromotionStore(store) : undefined;
     if (ref?.kind !== "configmap" || ref.namespace !== args.namespace || ref.name !== pointerName) {
