@@ -46,8 +46,12 @@ if ((${#missing[@]} > 0)); then
   # xz) are not needed for daemon + BuildKit builds.
   # stdout -> stderr: setup.sh keeps stdout for the `export` lines only.
   apt-get update >&2 || die "apt-get update failed - check network access to the apt mirror and /etc/apt/sources.list.d"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    docker.io runc docker-registry mmdebstrap apache2-utils skopeo jq curl ca-certificates git kubernetes-client >&2 ||
+  # Only the packages of the missing tools: a machine may carry a tool from another package
+  # (kubectl from the Kubernetes project's package, say), and Debian's would conflict with it.
+  packages=(ca-certificates)
+  for tool in "${missing[@]}"; do packages+=("${TOOL_PACKAGE[$tool]:-docker.io}"); done
+  mapfile -t packages < <(printf '%s\n' "${packages[@]}" | LC_ALL=C sort -u)
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}" >&2 ||
     die "apt-get install failed - check the apt sources (apt-get update) and rerun scripts/install-tools.sh"
   # The Debian packages ship systemd units; in a container/VM without systemd they
   # do nothing, and services.sh starts the daemons itself on loopback only.
