@@ -19,7 +19,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
-import { HARBOR_CHART, HarborDeployArgs, harborValuesIssues, renderHarborValues } from "../render/harbor-values";
+import { HARBOR_CHART, HARBOR_INTERNAL_REGISTRY_USER, HarborDeployArgs, harborValuesIssues, renderHarborValues, withInternalDatabasePassword } from "../render/harbor-values";
 import { DefaultLifecycleOptions, validateDefaultLifecycleOptions, LIFECYCLE_DEFAULTS } from "../render/lifecycle";
 import { joinPath, throwIfIssues, ValidationIssue } from "../render/issues";
 import { structuralIssues } from "../render/schema";
@@ -86,7 +86,7 @@ export interface HarborRegistryArgs {
     readonly chartRepository?: string;
     /** The chart's settings (TLS Secret, persistence, database, Redis, Trivy, image mirror); the
      *  external URL is `url`. */
-    readonly values: Omit<HarborDeployArgs, "externalURL" | "adminPasswordSecret" | "encryptionKeySecret">;
+    readonly values: Omit<HarborDeployArgs, "externalURL" | "adminPasswordSecret" | "encryptionKeySecret" | "registryCredentialsSecret">;
   };
   /** Lets `pulumi destroy` delete the projects with their images. @default false */
   readonly allowDelete?: boolean;
@@ -159,7 +159,7 @@ export function validateHarborRegistryArgs(args: unknown): ValidationIssue[] {
     if (a.deploy.chartRepository !== undefined) {
       issues.push(...validateHarborUrl(a.deploy.chartRepository, "deploy.chartRepository"));
     }
-    issues.push(...harborValuesIssues({ ...a.deploy.values, externalURL: a.url, adminPasswordSecret: { name: "harbor-admin" }, encryptionKeySecret: "harbor-secret-key" }, "deploy.values").filter((i) => !i.path.startsWith("deploy.values.externalURL")));
+    issues.push(...harborValuesIssues({ ...a.deploy.values, externalURL: a.url, adminPasswordSecret: { name: "harbor-admin" }, encryptionKeySecret: "harbor-secret-key", registryCredentialsSecret: "harbor-registry-credentials" }, "deploy.values").filter((i) => !i.path.startsWith("deploy.values.externalURL")));
   }
   return issues;
 }
@@ -204,7 +204,34 @@ export class HarborRegistry extends pulumi.ComponentResource implements Registry
         { metadata: { name: keyName, namespace: d.namespace }, type: "Opaque", stringData: { secretKey: key.result } },
         { parent: this },
       );
-      this.values = renderHarborValues({ ...d.values, externalURL: args.url, adminPasswordSecret: { name: secretName }, encryptionKeySecret: keyName });
+      // The login the core and the job service use with Harbor's own registry: generated, its
+      // bcrypt line made by the provider, never the chart's well-known default.
+      const registryName = `${name}-harbor-registry-credentials`.replace(/[^a-z0-9-]/g, "-").slice(0, 63);
+      const registryPassword = new random.RandomPassword(`${name}-registry-password`, { length: 32, special: false }, { parent: this });
+      const registrySecret = new k8s.core.v1.Secret(
+        `${name}-registry-credentials`,
+        {
+          metadata: { name: registryName, namespace: d.namespace },
+          type: "Opaque",
+          stringData: {
+            REGISTRY_PASSWD: registryPassword.result,
+            REGISTRY_HTPASSWD: pulumi.secret(pulumi.interpolate`${HARBOR_INTERNAL_REGISTRY_USER}:${registryPassword.bcryptHash}`),
+          },
+        },
+        { parent: this },
+      );
+      this.values = renderHarborValues({ ...d.values, externalURL: args.url, adminPasswordSecret: { name: secretName }, encryptionKeySecret: keyName, registryCredentialsSecret: registryName });
+      // The chart takes the internal PostgreSQL password from its values only (it has no
+      // existing-Secret option for it): generated here and merged into the release's values as a
+      // secret, so the rendered values stay free of it and the chart's default is never used.
+      const releaseValues =
+        d.values.database?.external === undefined
+          ? pulumi.secret(
+              new random.RandomPassword(`${name}-database-password`, { length: 32, special: false }, { parent: this }).result.apply((password) =>
+                withInternalDatabasePassword(this.values as Record<string, unknown>, password),
+              ),
+            )
+          : this.values;
       deployed.push(
         new k8s.helm.v3.Release(
           `${name}-harbor`,
@@ -213,12 +240,12 @@ export class HarborRegistry extends pulumi.ComponentResource implements Registry
             version: HARBOR_CHART.version,
             repositoryOpts: { repo: d.chartRepository ?? HARBOR_CHART.repository },
             namespace: d.namespace,
-            values: this.values,
+            values: releaseValues,
             // Harbor's migrations and first start take minutes; the projects wait for it.
             timeout: 900,
             atomic: false,
           },
-          { parent: this, dependsOn: [adminSecret, keySecret], ...keep },
+          { parent: this, dependsOn: [adminSecret, keySecret, registrySecret], ...keep },
         ),
       );
     }

@@ -20,6 +20,10 @@ export const HARBOR_CHART = {
   repository: "https://helm.goharbor.io",
 } as const;
 
+/** The user the core and the job service log in to Harbor's own registry as (the chart's default
+ *  name; its password comes from registryCredentialsSecret). */
+export const HARBOR_INTERNAL_REGISTRY_USER = "harbor_registry_user";
+
 export const POSTGRES_SSL_MODES = ["disable", "require", "verify-ca", "verify-full"] as const;
 export type PostgresSslMode = (typeof POSTGRES_SSL_MODES)[number];
 
@@ -67,6 +71,11 @@ export interface HarborDeployArgs {
    *  chart's key), so the chart's well-known default key is never used.
    *  @default none: the chart's default key (HarborRegistry's deploy always gives one) */
   readonly encryptionKeySecret?: string;
+  /** An existing Secret holding the password the core and the job service use with Harbor's own
+   *  registry, under `REGISTRY_PASSWD`, and its bcrypt htpasswd line under `REGISTRY_HTPASSWD`
+   *  (the chart's keys), so the chart's well-known default login is never used.
+   *  @default none: the chart's default login (HarborRegistry's deploy always gives one) */
+  readonly registryCredentialsSecret?: string;
   readonly persistence?: {
     /** StorageClass of every volume Harbor claims.
      *  @default the cluster's default StorageClass */
@@ -145,7 +154,7 @@ export const HARBOR_CONTAINER_SECURITY_CONTEXT = {
   seccompProfile: { type: "RuntimeDefault" },
 } as const;
 
-const TOP_KEYS = ["externalURL", "hostname", "tls", "adminPasswordSecret", "encryptionKeySecret", "persistence", "database", "redis", "trivy", "imageRegistry"] as const;
+const TOP_KEYS = ["externalURL", "hostname", "tls", "adminPasswordSecret", "encryptionKeySecret", "registryCredentialsSecret", "persistence", "database", "redis", "trivy", "imageRegistry"] as const;
 const DNS_LABEL = String.raw`[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?`;
 const DNS_SUBDOMAIN = new RegExp(String.raw`^(?=.{1,253}$)${DNS_LABEL}(?:\.${DNS_LABEL})*$`);
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
@@ -339,6 +348,9 @@ export function harborValuesIssues(args: unknown, path = ""): ValidationIssue[] 
   if (args.encryptionKeySecret !== undefined) {
     issues.push(...secretNameIssue(args.encryptionKeySecret, at("encryptionKeySecret"), "Secret", "harbor-secret-key", true));
   }
+  if (args.registryCredentialsSecret !== undefined) {
+    issues.push(...secretNameIssue(args.registryCredentialsSecret, at("registryCredentialsSecret"), "Secret", "harbor-registry-credentials", true));
+  }
 
   const externalDb = isObject(args.database) && args.database.external !== undefined;
   const persistence = section(args, "persistence", path, "{ storageClass?, registrySize?, databaseSize? }", issues);
@@ -437,6 +449,7 @@ export function renderHarborValues(args: HarborDeployArgs): Record<string, unkno
         ...(trivyEnabled && storageClass !== undefined ? { trivy: claim() } : {}),
       },
     },
+    ...(args.registryCredentialsSecret !== undefined ? { registry: { credentials: { existingSecret: args.registryCredentialsSecret, username: HARBOR_INTERNAL_REGISTRY_USER } } } : {}),
     database:
       externalDb === undefined
         ? { type: "internal" }
@@ -476,6 +489,14 @@ export function renderHarborValues(args: HarborDeployArgs): Record<string, unkno
     }
   }
   return sortKeys(values) as Record<string, unknown>;
+}
+
+/** The values with the internal PostgreSQL's password set (the chart reads it from its values
+ *  only); for the release, never for a rendered document. */
+export function withInternalDatabasePassword(values: Record<string, unknown>, password: string): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(values)) as Record<string, unknown>;
+  setIn(copy, ["database", "internal", "password"], password);
+  return copy;
 }
 
 /** {@link renderHarborValues} as YAML (what `helm template -f` and a review read). */

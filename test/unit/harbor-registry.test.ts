@@ -94,19 +94,53 @@ describe("HarborRegistry with deploy", () => {
     await settle();
     const release = mocks.one("kubernetes:helm.sh/v3:Release").inputs;
     expect(release).toMatchObject({ chart: "harbor", version: HARBOR_CHART.version, namespace: "harbor", repositoryOpts: { repo: HARBOR_CHART.repository } });
-    expect(release.values).toEqual(renderHarborValues({ ...deploy.values, externalURL: args.url, adminPasswordSecret: { name: "reg-harbor-admin" }, encryptionKeySecret: "reg-harbor-secret-key" }));
-    expect(release.values.existingSecretSecretKey).toBe("reg-harbor-secret-key");
-    expect(r.values).toEqual(release.values);
+    const rendered = renderHarborValues({
+      ...deploy.values,
+      externalURL: args.url,
+      adminPasswordSecret: { name: "reg-harbor-admin" },
+      encryptionKeySecret: "reg-harbor-secret-key",
+      registryCredentialsSecret: "reg-harbor-registry-credentials",
+    });
+    expect(r.values).toEqual(rendered);
+    expect(JSON.stringify(r.values)).not.toMatch(/"password"/i);
+    expect(rendered).toMatchObject({ existingSecretSecretKey: "reg-harbor-secret-key", registry: { credentials: { existingSecret: "reg-harbor-registry-credentials", username: "harbor_registry_user" } } });
+    // The release's values are the rendered ones plus the internal database's generated password, all a secret.
+    const passwords = mocks.ofType("random:index/randomPassword:RandomPassword");
+    expect(passwords.map((p) => [p.name, p.inputs])).toEqual([
+      ["reg-secret-key", { length: 16, special: false }],
+      ["reg-registry-password", { length: 32, special: false }],
+      ["reg-database-password", { length: 32, special: false }],
+    ]);
+    expect(isSecretValue(release.values)).toBe(true);
+    const dbPassword = release.values.value.database.internal.password;
+    expect(dbPassword).toHaveLength(32);
+    expect(dbPassword).not.toBe("changeit");
+    expect({ ...release.values.value, database: { type: "internal" } }).toEqual(rendered);
     expect(JSON.stringify(release)).not.toContain("s3cret-admin");
-    const keySecret = mocks.ofType("kubernetes:core/v1:Secret").find((x) => x.name === "reg-secret-key")?.inputs;
-    expect(keySecret?.metadata).toEqual({ name: "reg-harbor-secret-key", namespace: "harbor" });
-    expect(keySecret?.stringData.value.secretKey).toHaveLength(16);
-    expect(mocks.one("random:index/randomPassword:RandomPassword").inputs).toEqual({ length: 16, special: false });
-    const secret = mocks.ofType("kubernetes:core/v1:Secret").find((x) => x.name === "reg-admin")?.inputs as Record<string, any>;
+    const secrets = (n: string) => mocks.ofType("kubernetes:core/v1:Secret").find((x) => x.name === n)?.inputs as Record<string, any>;
+    expect(secrets("reg-secret-key").metadata).toEqual({ name: "reg-harbor-secret-key", namespace: "harbor" });
+    expect(secrets("reg-secret-key").stringData.value.secretKey).toHaveLength(16);
+    // Harbor's own registry login: the password and its bcrypt htpasswd line for the chart's user, a secret.
+    const registry = secrets("reg-registry-credentials");
+    expect(registry.metadata).toEqual({ name: "reg-harbor-registry-credentials", namespace: "harbor" });
+    expect(isSecretValue(registry.stringData)).toBe(true);
+    expect(registry.stringData.value.REGISTRY_PASSWD).toHaveLength(32);
+    expect(registry.stringData.value.REGISTRY_HTPASSWD).toMatch(/^harbor_registry_user:\$2a\$10\$.{53}$/);
+    expect(registry.stringData.value.REGISTRY_PASSWD).not.toBe("harbor_registry_password");
+    const secret = secrets("reg-admin");
     expect(secret.metadata).toEqual({ name: "reg-harbor-admin", namespace: "harbor" });
     // The whole stringData is a secret (the engine encrypts it in the state).
-    expect(secret.stringData["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");
+    expect(isSecretValue(secret.stringData)).toBe(true);
     expect(secret.stringData.value).toEqual({ HARBOR_ADMIN_PASSWORD: "s3cret-admin" });
+  });
+
+  it("GIVEN an external database THEN the release's values are the rendered ones, with no generated database password", async () => {
+    const external = { ...deploy, values: { ...deploy.values, persistence: { storageClass: "fast" }, database: { external: { host: "postgres.example.internal", username: "harbor", passwordSecret: "harbor-db" } } } };
+    const r = new HarborRegistry("reg", { ...args, deploy: external });
+    await settle();
+    const release = mocks.one("kubernetes:helm.sh/v3:Release").inputs;
+    expect(release.values).toEqual(r.values);
+    expect(mocks.ofType("random:index/randomPassword:RandomPassword").map((p) => p.name)).toEqual(["reg-secret-key", "reg-registry-password"]);
   });
 
   it("GIVEN a bad namespace and chart settings THEN they are reported with the rest, under deploy", () => {
@@ -120,4 +154,9 @@ function pulumiIsSecret(value: unknown): boolean {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const pulumi = require("@pulumi/pulumi");
   return pulumi.Output.isInstance(value) && (value as { isSecret: Promise<boolean> }).isSecret !== undefined;
+}
+
+/** A value the mock monitor received as a secret (the engine would encrypt it in the state). */
+function isSecretValue(v: unknown): boolean {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270";
 }

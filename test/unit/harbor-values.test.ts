@@ -18,6 +18,7 @@ import {
   harborValuesIssues,
   renderHarborValues,
   renderHarborValuesYaml,
+  withInternalDatabasePassword,
 } from "../../components/render/harbor-values";
 import { formatIssue, ValidationError, WELL_FORMED_PATH } from "../../components/render/issues";
 
@@ -30,6 +31,8 @@ const MINIMAL: HarborDeployArgs = {
 /** The golden example: a mirror for Harbor's images and a StorageClass, internal database and Redis. */
 const GOLDEN_ARGS: HarborDeployArgs = {
   ...MINIMAL,
+  encryptionKeySecret: "harbor-secret-key",
+  registryCredentialsSecret: "harbor-registry-credentials",
   persistence: { storageClass: "fast-ssd", registrySize: "200Gi" },
   imageRegistry: "registry.example.internal/mirror",
 };
@@ -214,6 +217,7 @@ describe("renderHarborValues", () => {
       "database.external.password",
       "redis.external.password",
       "registry.credentials.password",
+      "registry.credentials.htpasswdString",
       "core.secret",
       "core.xsrfKey",
       "core.tokenKey",
@@ -229,7 +233,7 @@ describe("renderHarborValues", () => {
     });
 
     it("THEN every key naming a password or secret holds a Secret name, a Secret key or a flag, never a value", () => {
-      const allowed = new Set(["harbor-admin", "harbor-tls", "harbor-db", "harbor-redis", "HARBOR_ADMIN_PASSWORD", "password", "secret", true]);
+      const allowed = new Set(["harbor-admin", "harbor-tls", "harbor-db", "harbor-redis", "harbor-secret-key", "harbor-registry-credentials", "HARBOR_ADMIN_PASSWORD", "password", "secret", true]);
       for (const values of rendered) {
         const secretish = leafPaths(values).filter((p) => /password|secret/i.test(p));
         expect(secretish.length).toBeGreaterThan(0);
@@ -245,7 +249,9 @@ describe("renderHarborValues", () => {
     it("THEN the same input written in another key order renders the same bytes", () => {
       const reordered: HarborDeployArgs = {
         imageRegistry: "registry.example.internal/mirror",
+        registryCredentialsSecret: "harbor-registry-credentials",
         persistence: { registrySize: "200Gi", storageClass: "fast-ssd" },
+        encryptionKeySecret: "harbor-secret-key",
         adminPasswordSecret: { name: "harbor-admin" },
         tls: { secretName: "harbor-tls" },
         externalURL: "https://harbor.example.internal",
@@ -345,7 +351,7 @@ describe("harborValuesIssues", () => {
     [
       "a misspelt top-level option",
       { ...MINIMAL, externalUrl: "https://harbor.example.internal" },
-      ['externalUrl: is not a Harbor deployment option (value: "https://harbor.example.internal"). Fix: remove it or correct the spelling (allowed: externalURL, hostname, tls, adminPasswordSecret, encryptionKeySecret, persistence, database, redis, trivy, imageRegistry)'],
+      ['externalUrl: is not a Harbor deployment option (value: "https://harbor.example.internal"). Fix: remove it or correct the spelling (allowed: externalURL, hostname, tls, adminPasswordSecret, encryptionKeySecret, registryCredentialsSecret, persistence, database, redis, trivy, imageRegistry)'],
     ],
     [
       "sizes that are not storage quantities",
@@ -512,5 +518,24 @@ describe("the encryption key Secret", () => {
   });
   it("GIVEN a bad Secret name THEN it is reported", () => {
     expect(harborValuesIssues({ ...base, encryptionKeySecret: "Bad Name" }).map((i) => i.path)).toEqual(["encryptionKeySecret"]);
+  });
+});
+
+describe("Harbor's own registry login", () => {
+  const base = { externalURL: "https://harbor.example.internal", tls: { secretName: "harbor-tls" }, adminPasswordSecret: { name: "harbor-admin" } };
+  it("GIVEN registryCredentialsSecret THEN the chart reads the login from that Secret, not its well-known default password", () => {
+    expect(renderHarborValues({ ...base, registryCredentialsSecret: "harbor-registry-credentials" }).registry).toEqual({
+      credentials: { existingSecret: "harbor-registry-credentials", username: "harbor_registry_user" },
+    });
+    expect(renderHarborValues(base).registry).toBeUndefined();
+  });
+  it("GIVEN a bad Secret name THEN it is reported with the rest", () => {
+    expect(harborValuesIssues({ ...base, registryCredentialsSecret: "Bad Name", encryptionKeySecret: "" }).map((i) => i.path)).toEqual(["encryptionKeySecret", "registryCredentialsSecret"]);
+  });
+  it("GIVEN the internal database's password THEN it is set for the release only, the rendered values untouched", () => {
+    const values = renderHarborValues(base);
+    const release = withInternalDatabasePassword(values, "generated-password");
+    expect((release.database as any).internal.password).toBe("generated-password");
+    expect(values.database).toEqual({ type: "internal" });
   });
 });

@@ -147,7 +147,11 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case "aws:cloudwatch/eventRule:EventRule":
       return { arn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/${name}`, name };
     case "random:index/randomPassword:RandomPassword":
-      return { result: crypto.createHash("sha256").update(name).digest("base64url").slice(0, inputs.length ?? 16) };
+    {
+      const result = crypto.createHash("sha256").update(name).digest("base64url").slice(0, inputs.length ?? 16);
+      // A stand-in with bcrypt's shape (`$2a$<cost>$` then 53 characters); the provider computes the real one.
+      return { result, bcryptHash: `$2a$10$${crypto.createHash("sha256").update(`bcrypt:${result}`).digest("hex").slice(0, 53)}` };
+    }
     // Harbor (Pulumiverse provider): what the provider computes. A project's id is `/projects/<n>`
     // in the real provider; the mock id (`<name>-id`) stands in for it.
     case "harbor:index/project:Project":
