@@ -16,7 +16,7 @@ import { applyPins, baseReferences } from "../components/render/pin";
 import { resolveImage } from "../components/render/resolve";
 import { parseReference } from "../components/spec/reference";
 import { EnvironmentPolicy, ImageSpec } from "../components/spec/types";
-import { evaluateGate, findingsOf, GatePolicy, gatePolicyIssues, GateVerdict, Scanner, SCANNERS, verdictSummary } from "../components/signing/gate";
+import { evaluateGate, findingsOf, GatePolicy, mergeScanReports, gatePolicyIssues, GateVerdict, Scanner, SCANNERS, verdictSummary } from "../components/signing/gate";
 import { provenancePredicate, vulnPredicate } from "../components/signing/predicates";
 import { registryAuthFor } from "./docker-config";
 import { parsePromotionStore } from "../components/plan/promotion-store";
@@ -65,7 +65,7 @@ export async function runStepCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
-function options<T extends Record<string, { type: "string" | "boolean" }>>(argv: readonly string[], spec: T, required: readonly (keyof T & string)[]) {
+function options<T extends Record<string, { type: "string" | "boolean"; multiple?: boolean }>>(argv: readonly string[], spec: T, required: readonly (keyof T & string)[]) {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({ args: [...argv], options: spec, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
@@ -209,7 +209,7 @@ async function verifyStep(argv: readonly string[]): Promise<void> {
 
 /** Reads the scanner's report, applies the gate policy, writes the verdict and the scan report predicate. Exit 0 whatever the verdict. */
 function assessStep(argv: readonly string[]): void {
-  const o = options(argv, { scanner: { type: "string" }, report: { type: "string" }, policy: { type: "string" }, "output-dir": { type: "string" } }, ["scanner", "report", "policy", "output-dir"]);
+  const o = options(argv, { scanner: { type: "string" }, report: { type: "string" }, "platform-report": { type: "string", multiple: true }, policy: { type: "string" }, "output-dir": { type: "string" } }, ["scanner", "report", "policy", "output-dir"]);
   if (!(SCANNERS as readonly string[]).includes(o.scanner)) {
     throw new StepFailure(`--scanner ${o.scanner} is not a scanner. Fix: use ${SCANNERS.join(" or ")}`, 2);
   }
@@ -219,12 +219,25 @@ function assessStep(argv: readonly string[]): void {
   if (problems.length > 0) {
     throw new StepFailure(`the gate policy is invalid: ${problems.map(formatIssue).join("; ")}`, 2);
   }
-  const report = readJson<Record<string, any>>(o.report, `the ${scanner} report`);
+  // A multi-platform image: one report per platform, judged together (any platform can block).
+  const files = [o.report, ...((o["platform-report"] as unknown as string[] | undefined) ?? [])];
+  let report: Record<string, any>;
   let verdict: GateVerdict;
+  let file = o.report;
   try {
+    const reports = files.map((f) => {
+      file = f;
+      const r = readJson<Record<string, any>>(f, `the ${scanner} report`);
+      findingsOf(scanner, r);
+      return r;
+    });
+    report = mergeScanReports(scanner, reports);
     verdict = evaluateGate(findingsOf(scanner, report), policy, new Date());
   } catch (e) {
-    throw new StepFailure(`${o.report}: ${(e as Error).message}. Fix: check that the scan step ran ${scanner} with JSON output`);
+    if (e instanceof StepFailure) {
+      throw e;
+    }
+    throw new StepFailure(`${file}: ${(e as Error).message}. Fix: check that the scan step ran ${scanner} with JSON output`);
   }
   writeResult(path.join(o["output-dir"], "verdict.json"), `${JSON.stringify(verdict, null, 2)}\n`);
   writeResult(path.join(o["output-dir"], "vuln.json"), `${JSON.stringify(vulnPredicate(scanner, report, policy, verdict))}\n`);

@@ -248,26 +248,73 @@ function supplyChainSteps(spec: ImageSpec, target: ImageTarget, chain: SupplyCha
     gate: true,
   });
   const plainHttp = (prefix: string): Record<string, string> => (insecure ? { [`${prefix}_REGISTRY_INSECURE_USE_HTTP`]: "true" } : {});
-  const scan: Step["run"] =
-    scanner === "grype"
-      ? { tool: "grype", args: [`registry:${ref}`, "--output", "json", "--file", `${w}/scan/report.json`], env: { GRYPE_CHECK_FOR_APP_UPDATE: "false", ...plainHttp("GRYPE") } }
-      : { tool: "trivy", args: ["image", "--scanners", "vuln", "--image-src", "remote", "--format", "json", "--output", `${w}/scan/report.json`, ...(insecure ? ["--insecure"] : []), ref] };
   const attest = (kind: AttestationKind, predicate: string) => ({ tool: "cosign" as const, args: cosignAttestArgs(chain.signing, kind, predicate, ref, insecure) });
   const verifyAttestation = (kind: AttestationKind) => ({ tool: "cosign" as const, args: cosignVerifyAttestationArgs(chain.signing, kind, ref, insecure) });
+  // A multi-platform image is an index: the SBOM and the scan are made for every platform (the
+  // tools would otherwise read only the one matching this machine), the gate judges them all,
+  // and every platform's SBOM is attested on the index. One platform: no --platform, the plan of
+  // a single-platform image stays what it was.
+  const platforms: readonly Platform[] = spec.platforms ?? ["linux/amd64"];
+  const multi = platforms.length > 1;
+  const slug = (p: Platform) => p.replace(/\//g, "-");
+  const extra = platforms.slice(1).map((p) => ({ platform: p, slug: slug(p) }));
+  const platformArgs = (p: Platform): string[] => (multi ? ["--platform", p] : []);
+  const sbomRun = (p: Platform, dir: string): Step["run"] => ({
+    tool: "syft",
+    args: ["scan", `registry:${ref}`, ...platformArgs(p), "--output", `cyclonedx-json=${dir}/sbom.cdx.json`, "--output", `spdx-json=${dir}/sbom.spdx.json`],
+    env: { SYFT_CHECK_FOR_APP_UPDATE: "false", ...plainHttp("SYFT") },
+  });
+  const scanRun = (p: Platform, report: string): Step["run"] =>
+    scanner === "grype"
+      ? { tool: "grype", args: [`registry:${ref}`, ...platformArgs(p), "--output", "json", "--file", report], env: { GRYPE_CHECK_FOR_APP_UPDATE: "false", ...plainHttp("GRYPE") } }
+      : { tool: "trivy", args: ["image", "--scanners", "vuln", "--image-src", "remote", ...platformArgs(p), "--format", "json", "--output", report, ...(insecure ? ["--insecure"] : []), ref] };
+  const withId = (s: Step, suffix: string, needs: string[]): Step => ({ ...s, id: suffix === "" ? s.id : `${s.id}-${suffix}`, needs });
+  const sbomOf = (e: { platform: Platform; slug: string }) =>
+    withId(step("sbom", `SBOMs of ${spec.name} for ${e.platform} (CycloneDX and SPDX)`, ["verify"], sbomRun(e.platform, `${w}/sbom/${e.slug}`), { cyclonedx: `${w}/sbom/${e.slug}/sbom.cdx.json`, spdx: `${w}/sbom/${e.slug}/sbom.spdx.json` }), e.slug, [id("verify")]);
+  const scanOf = (e: { platform: Platform; slug: string }) =>
+    withId(step("scan", `scan ${spec.name} for ${e.platform} with ${scanner}`, ["verify"], scanRun(e.platform, `${w}/scan/report-${e.slug}.json`), { report: `${w}/scan/report-${e.slug}.json` }), e.slug, [id("verify")]);
+  const attestSbomOf = (e: { platform: Platform; slug: string }) =>
+    withId(step("attest-sbom", `attest the CycloneDX SBOM of ${spec.name} for ${e.platform}`, ["sign"], attest("sbom", `${w}/sbom/${e.slug}/sbom.cdx.json`)), e.slug, [`${id("sbom")}-${e.slug}`, id("sign")]);
+  const platformSboms = extra.map(sbomOf);
+  const platformScans = extra.map(scanOf);
+  const platformSbomAttestations = extra.map(attestSbomOf);
   return [
-    step("sbom", `SBOMs of ${spec.name} (CycloneDX and SPDX) from the pushed digest`, ["verify"], {
-      tool: "syft",
-      args: ["scan", `registry:${ref}`, "--output", `cyclonedx-json=${w}/sbom/sbom.cdx.json`, "--output", `spdx-json=${w}/sbom/sbom.spdx.json`],
-      env: { SYFT_CHECK_FOR_APP_UPDATE: "false", ...plainHttp("SYFT") },
-    }, { cyclonedx: `${w}/sbom/sbom.cdx.json`, spdx: `${w}/sbom/sbom.spdx.json` }),
-    step("scan", `scan ${spec.name} for vulnerabilities with ${scanner}`, ["verify"], scan, { report: `${w}/scan/report.json` }),
     step(
-      "assess",
-      `apply the gate policy to the scan of ${spec.name}; write the verdict and the scan report predicate`,
-      ["scan"],
-      { tool: "golden", args: ["step", "assess", "--scanner", scanner, "--report", `${w}/scan/report.json`, "--policy", `${w}/scan/gate-policy.json`, "--output-dir", `${w}/scan`] },
-      { verdict: `${w}/scan/verdict.json`, predicate: `${w}/scan/vuln.json` },
-      { [`${w}/scan/gate-policy.json`]: `${JSON.stringify(chain.gate, null, 2)}\n` },
+      "sbom",
+      `SBOMs of ${spec.name}${multi ? ` for ${platforms[0]}` : ""} (CycloneDX and SPDX) from the pushed digest`,
+      ["verify"],
+      sbomRun(platforms[0], `${w}/sbom`),
+      { cyclonedx: `${w}/sbom/sbom.cdx.json`, spdx: `${w}/sbom/sbom.spdx.json` },
+    ),
+    ...platformSboms,
+    step("scan", `scan ${spec.name}${multi ? ` for ${platforms[0]}` : ""} for vulnerabilities with ${scanner}`, ["verify"], scanRun(platforms[0], `${w}/scan/report.json`), { report: `${w}/scan/report.json` }),
+    ...platformScans,
+    withId(
+      step(
+        "assess",
+        `apply the gate policy to the scan${multi ? "s of every platform" : ""} of ${spec.name}; write the verdict and the scan report predicate`,
+        ["scan"],
+        {
+          tool: "golden",
+          args: [
+            "step",
+            "assess",
+            "--scanner",
+            scanner,
+            "--report",
+            `${w}/scan/report.json`,
+            ...extra.flatMap((e) => ["--platform-report", `${w}/scan/report-${e.slug}.json`]),
+            "--policy",
+            `${w}/scan/gate-policy.json`,
+            "--output-dir",
+            `${w}/scan`,
+          ],
+        },
+        { verdict: `${w}/scan/verdict.json`, predicate: `${w}/scan/vuln.json` },
+        { [`${w}/scan/gate-policy.json`]: `${JSON.stringify(chain.gate, null, 2)}\n` },
+      ),
+      "",
+      [id("scan"), ...platformScans.map((x) => x.id)],
     ),
     step("gate", `the vulnerability gate of ${spec.name}: nothing at or above ${chain.gate.severity ?? GATE_DEFAULTS.severity} unexcused, no expired ignore entry`, ["assess"], {
       tool: "golden",
@@ -304,13 +351,14 @@ function supplyChainSteps(spec: ImageSpec, target: ImageTarget, chain: SupplyCha
       },
       { predicate: `${w}/provenance.json` },
     ),
-    step("attest-sbom", `attest the CycloneDX SBOM of ${spec.name}`, ["sbom", "sign"], attest("sbom", `${w}/sbom/sbom.cdx.json`)),
+    step("attest-sbom", `attest the CycloneDX SBOM of ${spec.name}${multi ? ` for ${platforms[0]}` : ""}`, ["sbom", "sign"], attest("sbom", `${w}/sbom/sbom.cdx.json`)),
+    ...platformSbomAttestations,
     step("attest-provenance", `attest the SLSA provenance of ${spec.name}`, ["provenance", "sign"], attest("provenance", `${w}/provenance.json`)),
     step("verify-signature", `verify the signature of ${spec.name} with the ${chain.signing.mode === "keyless" ? "expected identity" : "public key"}`, ["sign"], {
       tool: "cosign",
       args: cosignVerifyArgs(chain.signing, ref, insecure),
     }),
-    step("verify-sbom", `verify the SBOM attestation of ${spec.name}`, ["attest-sbom"], verifyAttestation("sbom")),
+    { ...step("verify-sbom", `verify the SBOM attestation of ${spec.name}`, ["attest-sbom"], verifyAttestation("sbom")), needs: [id("attest-sbom"), ...platformSbomAttestations.map((x) => x.id)] },
     step("verify-scan", `verify the scan report attestation of ${spec.name}`, ["attest-scan", "gate"], verifyAttestation("scan")),
     step("verify-provenance", `verify the provenance attestation of ${spec.name}`, ["attest-provenance"], verifyAttestation("provenance")),
     step(

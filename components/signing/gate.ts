@@ -110,6 +110,21 @@ export interface Finding {
   readonly severity: Severity;
 }
 
+/**
+ * The reports of one multi-platform image's platforms as one report of the scanner's shape: the
+ * first report with the findings of all of them (Grype's `matches`, Trivy's `Results`), so the
+ * gate judges every platform and the attested report lists what each one has.
+ */
+export function mergeScanReports(scanner: Scanner, reports: readonly Record<string, any>[]): Record<string, any> {
+  if (reports.length === 1) {
+    return reports[0];
+  }
+  const key = scanner === "grype" ? "matches" : "Results";
+  // Read each one first: a report that is not the scanner's fails here, not as a silent empty list.
+  reports.forEach((r) => findingsOf(scanner, r));
+  return { ...reports[0], [key]: reports.flatMap((r) => (Array.isArray(r[key]) ? r[key] : [])) };
+}
+
 /** Reads a scanner's JSON report. Throws an Error naming what is wrong when it is not one. */
 export function findingsOf(scanner: Scanner, report: unknown): Finding[] {
   const r = report as Record<string, any>;

@@ -6,7 +6,7 @@
 import { planImage, planProblems, renderPlanScript, SUPPLY_CHAIN_KINDS, STEP_KINDS } from "../../components/plan";
 import { SupplyChainTarget } from "../../components/plan/planner";
 import { Step } from "../../components/plan/types";
-import { evaluateGate, Finding, findingsOf, gatePolicyIssues, parseDay, verdictProblems, verdictSummary } from "../../components/signing/gate";
+import { evaluateGate, Finding, findingsOf, gatePolicyIssues, mergeScanReports, parseDay, verdictProblems, verdictSummary } from "../../components/signing/gate";
 import { provenancePredicate, sha256Hex, vulnPredicate } from "../../components/signing/predicates";
 import { signingSettingsIssues } from "../../components/signing/validate";
 import { consumerVerifyCommand } from "../../cli/golden";
@@ -449,5 +449,63 @@ describe("golden step decide", () => {
     expect(await decide({ ...record, ref: `127.0.0.1:5000/other/hello@${digest}` })).toBe(`build\nthe approved 127.0.0.1:5000/other/hello@${digest} is not in 127.0.0.1:5000/golden/hello\n`);
     // A record of an older format (no tag) is rebuilt, not trusted.
     expect(await decide({ ...record, tag: undefined })).toBe("build\ninputs changed: no recorded tag -> v1-aaaa\n");
+  });
+});
+
+describe("the plan of a multi-platform image", () => {
+  const multi: ImageSpec = { ...spec, platforms: ["linux/amd64", "linux/arm64"] };
+  const steps = planImage(multi, policy, target);
+  const byId = (i: string) => steps.find((s) => s.id === i) as Step;
+
+  it("makes an SBOM and a scan for every platform, each with --platform, and the plan checks out", () => {
+    expect(planProblems({ version: 1, steps })).toEqual([]);
+    expect(steps.filter((s) => s.kind === "sbom").map((s) => [s.id, s.run.args[s.run.args.indexOf("--platform") + 1]])).toEqual([
+      ["hello:sbom", "linux/amd64"],
+      ["hello:sbom-linux-arm64", "linux/arm64"],
+    ]);
+    expect(steps.filter((s) => s.kind === "scan").map((s) => [s.id, s.run.args[s.run.args.indexOf("--platform") + 1]])).toEqual([
+      ["hello:scan", "linux/amd64"],
+      ["hello:scan-linux-arm64", "linux/arm64"],
+    ]);
+    expect(byId("hello:sbom-linux-arm64").outputs).toEqual({ cyclonedx: expect.stringContaining("/sbom/linux-arm64/sbom.cdx.json"), spdx: expect.stringContaining("/sbom/linux-arm64/sbom.spdx.json") });
+  });
+
+  it("fails closed: the gate judges every platform's report, and every platform's SBOM is attested before promotion", () => {
+    const assess = byId("hello:assess");
+    expect(assess.needs).toEqual(["hello:scan", "hello:scan-linux-arm64"]);
+    expect(assess.run.args[assess.run.args.indexOf("--platform-report") + 1]).toBe(byId("hello:scan-linux-arm64").outputs.report);
+    expect(byId("hello:attest-sbom-linux-arm64").needs).toEqual(["hello:sbom-linux-arm64", "hello:sign"]);
+    expect(byId("hello:attest-sbom-linux-arm64").run.args).toContain(byId("hello:sbom-linux-arm64").outputs.cyclonedx);
+    expect(byId("hello:verify-sbom").needs).toEqual(["hello:attest-sbom", "hello:attest-sbom-linux-arm64"]);
+  });
+
+  it("GIVEN Trivy THEN each platform's scan passes --platform to it too", () => {
+    const trivy = planImage(multi, policy, { ...target, supplyChain: { ...chain, gate: { scanner: "trivy" } } });
+    expect(trivy.filter((s) => s.kind === "scan").map((s) => s.run.args.slice(s.run.args.indexOf("--platform"), s.run.args.indexOf("--platform") + 2))).toEqual([
+      ["--platform", "linux/amd64"],
+      ["--platform", "linux/arm64"],
+    ]);
+  });
+
+  it("GIVEN one platform THEN no --platform and no per-platform steps (its plan is unchanged)", () => {
+    const one = planImage({ ...spec, platforms: ["linux/arm64"] }, policy, target);
+    expect(one.map((s) => s.id)).toEqual(planImage(spec, policy, target).map((s) => s.id));
+    expect(one.filter((s) => s.run.args.includes("--platform"))).toEqual([]);
+  });
+});
+
+describe("mergeScanReports", () => {
+  const grype = (ids: string[]) => ({ descriptor: { version: "0.121.2" }, matches: ids.map((id) => ({ vulnerability: { id, severity: "High", fix: { state: "fixed", versions: ["2"] } }, artifact: { name: "p", version: "1" } })) });
+  it("GIVEN a clean amd64 report and an arm64 report with a HIGH finding THEN the merged report blocks the gate", () => {
+    const merged = mergeScanReports("grype", [grype([]), grype(["CVE-2026-0001"])]);
+    expect(findingsOf("grype", merged).map((f) => f.id)).toEqual(["CVE-2026-0001"]);
+    expect(evaluateGate(findingsOf("grype", merged), { severity: "HIGH" }, now).passed).toBe(false);
+  });
+  it("GIVEN Trivy reports THEN their Results are concatenated", () => {
+    const trivy = (id: string) => ({ SchemaVersion: 2, Results: [{ Target: id, Vulnerabilities: [{ VulnerabilityID: id, PkgName: "p", InstalledVersion: "1", Severity: "LOW" }] }] });
+    expect(findingsOf("trivy", mergeScanReports("trivy", [trivy("CVE-A"), trivy("CVE-B")])).map((f) => f.id)).toEqual(["CVE-A", "CVE-B"]);
+  });
+  it("GIVEN a report that is not the scanner's THEN it is refused, never read as no findings", () => {
+    expect(() => mergeScanReports("grype", [grype([]), { nothing: true }])).toThrow(/not a Grype JSON report/);
   });
 });
