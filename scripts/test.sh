@@ -11,8 +11,9 @@ say() { printf '== %s\n' "$*" >&2; }
 
 supply_pid=""
 extra_pid=""
+helm_pid=""
 cleanup() {
-  for pid in "$supply_pid" "$extra_pid"; do
+  for pid in "$supply_pid" "$extra_pid" "$helm_pid"; do
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
       pkill -TERM -P "$pid" 2>/dev/null || true
       kill "$pid" 2>/dev/null || true
@@ -35,6 +36,10 @@ supply_pid=$!
 extra="$(mktemp -d)"
 (bash scripts/install-kyverno.sh >"$extra/kyverno" && bash scripts/install-aws-tools.sh >"$extra/aws") 2>"$extra/log" &
 extra_pid=$!
+# Helm and the pinned Harbor chart (the Harbor values' real consumer), from the Go module proxy.
+helm="$(mktemp -d)"
+bash scripts/install-helm.sh --chart >"$helm/out" 2>"$helm/log" &
+helm_pid=$!
 
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "npm ci"
@@ -71,6 +76,14 @@ if ! wait "$extra_pid"; then
   exit 1
 fi
 grep -E "built|installed" "$extra/log" >&2 || true
+say "Helm and the Harbor chart"
+if ! wait "$helm_pid"; then
+  cat "$helm/log" >&2
+  echo "installing Helm or the Harbor chart failed (messages above). Fix: bash scripts/install-helm.sh --chart" >&2
+  exit 1
+fi
+grep -E "built" "$helm/log" >&2 || true
+say "qemu-user-static for the arm64 images ($(bash scripts/install-qemu.sh))"
 say "checkov"
 GOLDEN_CHECKOV="$(bash scripts/install-checkov.sh | tail -n 1)"
 export GOLDEN_CHECKOV
