@@ -14,6 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import { contentTag, hashBuildContext, resolveContextDirectory } from "../components/image/context-hash";
+import { readGitFacts, SourceReader, specWithGitSource } from "../components/image/git-source";
 import { normalizeContext } from "../components/plan/planner";
 import { renderDockerfile } from "../components/render/dockerfile";
 import { joinKey } from "../components/render/issues";
@@ -329,10 +330,11 @@ function tagOf(dockerfile: string, spec: ImageSpec, policy: EnvironmentPolicy, p
 
 /**
  * One image as the renderer produces it from its spec, with its context in `projectDir`: bases
- * as the spec gives them (a tag-only base renders as a tag, through the stack's mirror).
+ * as the spec gives them (a tag-only base renders as a tag, through the stack's mirror), and the
+ * source labels the spec leaves out read from git as the pin step reads them (`source`).
  */
-export function renderedSide(spec: ImageSpec, policy: EnvironmentPolicy, projectDir: string): ImageSide {
-  const dockerfile = renderDockerfile(spec, policy);
+export function renderedSide(spec: ImageSpec, policy: EnvironmentPolicy, projectDir: string, source: SourceReader = (c) => readGitFacts(projectDir, c)): ImageSide {
+  const dockerfile = renderDockerfile(specWithGitSource(spec, source), policy);
   return {
     spec,
     policy,
@@ -356,7 +358,15 @@ function builtOf(record: PromotionRecord): BuiltInputs | undefined {
  * reference that is still the one promoted gets the promoted digest; one that changed keeps its
  * tag (its digest is resolved when `golden build` runs) and is named in a note.
  */
-export function pinnedLikePromoted(spec: ImageSpec, policy: EnvironmentPolicy, built: BuiltInputs, projectDir: string): ImageSide {
+export function pinnedLikePromoted(
+  spec: ImageSpec,
+  policy: EnvironmentPolicy,
+  built: BuiltInputs,
+  projectDir: string,
+  source: SourceReader = (c) => readGitFacts(projectDir, c),
+): ImageSide {
+  // Rendered with the source labels the pin step adds; compared (spec) as written.
+  const labelled = specWithGitSource(spec, source);
   const digests: Record<string, string> = {};
   const notes: string[] = [];
   const refs = baseReferences(spec, built.mirror);
@@ -373,7 +383,7 @@ export function pinnedLikePromoted(spec: ImageSpec, policy: EnvironmentPolicy, b
   }
   if (notes.length === 0) {
     // The same pinning as the pin step, so an unchanged image renders byte for byte as it was built.
-    const pinned = applyPins(spec, { ...policy, mirror: built.mirror }, digests);
+    const pinned = applyPins(labelled, { ...policy, mirror: built.mirror }, digests);
     const dockerfile = renderDockerfile(pinned.spec, pinned.policy);
     return { spec, policy, dockerfile, tag: tagOf(dockerfile, pinned.spec, pinned.policy, projectDir) };
   }
@@ -383,7 +393,7 @@ export function pinnedLikePromoted(spec: ImageSpec, policy: EnvironmentPolicy, b
     return digests[property] !== undefined ? formatReference({ ...parseReference(ref), digest: digests[property] }) : ref;
   };
   const partial: ImageSpec = {
-    ...spec,
+    ...labelled,
     ...(byProperty.has("base") ? { base: pin("base") } : {}),
     ...(spec.builders === undefined ? {} : { builders: spec.builders.map((b, i) => ({ ...b, image: pin(`builders[${i}].image`) })) }),
   };

@@ -11,6 +11,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as YAML from "yaml";
 import { renderDockerfile } from "../components/render/dockerfile";
+import { readGitFacts, specWithGitSource } from "../components/image/git-source";
 import { formatIssue, ValidationError } from "../components/render/issues";
 import { CATALOG, FLAVORS } from "../components/spec/catalog";
 import type { StackConfig } from "../stacks/config";
@@ -188,7 +189,8 @@ async function main(argv: string[], io: GoldenIo): Promise<number> {
   }
   if (command === "render") {
     for (const spec of images) {
-      io.stdout(`# ---- ${spec.name} ----\n${renderDockerfile(spec, config.policy)}`);
+      // With the source labels the pin step adds from the checkout, as `golden build` renders them.
+      io.stdout(`# ---- ${spec.name} ----\n${renderDockerfile(specWithGitSource(spec, (context) => readGitFacts(projectDir, context)), config.policy)}`);
     }
     return 0;
   }
@@ -363,8 +365,10 @@ async function diffCommand(
             }
             throw e;
           }
+          // The extracted tree has no .git: its source labels are read as of that commit.
+          const atRevision = (context: string) => readGitFacts(o.projectDir, context, { at: tree.commit });
           for (const spec of before.images) {
-            old.set(spec.name, d.renderedSide(spec, before.policy, tree.dir));
+            old.set(spec.name, d.renderedSide(spec, before.policy, tree.dir, atRevision));
           }
         }
         cur = new Map(o.config.images.map((spec) => [spec.name, d.renderedSide(spec, o.config.policy, o.projectDir)]));

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { contentTag } from "../components/image/context-hash";
+import { gitSourceReader, SourceReader, specWithGitSource } from "../components/image/git-source";
 import { PinInput } from "../components/plan/planner";
 import { renderDockerfile } from "../components/render/dockerfile";
 import { formatIssue, ValidationError } from "../components/render/issues";
@@ -104,9 +105,16 @@ function clientFor(host: string, insecure: boolean): RegistryClient {
 /**
  * Pins every base and builder reference to the digest its registry serves (components/render/pin.ts
  * lists them, as for `pulumi up`). A reference that already has a digest must be served at exactly
- * that digest (fail closed on a stale pin).
+ * that digest (fail closed on a stale pin). The source labels the spec leaves out are taken from
+ * the checkout here too (`source`: git in the current directory, the project's), as HardenedImage
+ * does, so both paths render the same labels and the render step stays a pure function of its file.
  */
-export async function pinSpec(spec: ImageSpec, policy: EnvironmentPolicy, clients: (host: string) => RegistryClient): Promise<{ spec: ImageSpec; policy: EnvironmentPolicy }> {
+export async function pinSpec(
+  spec: ImageSpec,
+  policy: EnvironmentPolicy,
+  clients: (host: string) => RegistryClient,
+  source: SourceReader = gitSourceReader,
+): Promise<{ spec: ImageSpec; policy: EnvironmentPolicy }> {
   const digests: Record<string, string> = {};
   for (const { property, ref } of baseReferences(spec, policy.mirror)) {
     const parsed = parseReference(ref);
@@ -122,7 +130,13 @@ export async function pinSpec(spec: ImageSpec, policy: EnvironmentPolicy, client
     }
     digests[property] = digest;
   }
-  return applyPins(spec, policy, digests);
+  let labelled: ImageSpec;
+  try {
+    labelled = specWithGitSource(spec, source);
+  } catch (e) {
+    throw new StepFailure((e as Error).message, 2);
+  }
+  return applyPins(labelled, policy, digests);
 }
 
 async function pinStep(argv: readonly string[]): Promise<void> {

@@ -9,6 +9,9 @@ export { GoldenImagePipeline, validateGoldenImagePipelineArgs } from "./pipeline
 export type { GoldenImagePipelineArgs, PipelineRegistryArgs } from "./pipeline";
 export { HardenedImage, HARDENED_IMAGE_DEFAULTS, registryImageResolver } from "./image/hardened-image";
 export type { HardenedImageArgs, BaseResolver } from "./image/hardened-image";
+export { gitSourceReader, readGitFacts } from "./image/git-source";
+export type { SourceReader } from "./image/git-source";
+export type { GitFacts } from "./spec/source";
 export { EcrRegistry, validateEcrRegistryArgs } from "./registry/ecr-registry";
 export type { EcrRegistryArgs, PullThroughCacheArgs } from "./registry/ecr-registry";
 export { ExistingEcrRegistry, validateExistingEcrRegistryArgs } from "./registry/existing-ecr-registry";

@@ -123,7 +123,7 @@ export function hashBuildContext(
   const hash = crypto.createHash("sha256");
   hash.update("golden-context-v2\0");
   for (const e of entries) {
-    // Permission bits (and setuid/setgid/sticky) reach the image through COPY; owners and times do not.
+    // Permission bits (and the sticky bit; setuid/setgid files are refused) reach the image through COPY; owners and times do not.
     const mode = (e.stat.mode & 0o7777).toString(8);
     if (e.kind === "dir") {
       hash.update(`\0dir\0${e.rel}\0${mode}\0`);
@@ -166,6 +166,16 @@ function walk(root: string, limits: ContextLimits, propertyPath: string, shown: 
       entries.push({ rel: childRel, kind, stat });
       if (entries.length > limits.maxFiles) {
         tooBig(`holds more than ${limits.maxFiles} files and directories`);
+      }
+      if (kind === "file" && (stat.mode & 0o6000) !== 0) {
+        // Setuid/setgid files: git cannot record the bits (a checkout elsewhere would build another
+        // image), and COPY keeps them where strict hardening cannot strip them (a shell-less runtime).
+        throw new ValidationError("Invalid build context", [{
+          path: propertyPath,
+          value: shown,
+          problem: `holds ${childRel} with the setuid or setgid bit (mode ${(stat.mode & 0o7777).toString(8)}), which git cannot record and a hardened image must not carry`,
+          fix: `clear the bits (chmod u-s,g-s ${childRel} in the context), or leave the file out with a .dockerignore`,
+        }]);
       }
       if (kind === "file") {
         bytes += stat.size;

@@ -10,7 +10,9 @@ import { prepareOrThrow } from "../render/prepare";
 import { baseReferences, pinResolved } from "../render/pin";
 import { parseReference } from "../spec/reference";
 import { EnvironmentPolicy, ImageSpec } from "../spec/types";
+import { sourceFromGit } from "../spec/source";
 import { contentTag, ContentTagInputs } from "./context-hash";
+import { gitSourceReader, SourceReader } from "./git-source";
 
 export interface HardenedImageArgs {
   /** The image, as typed data. Validated before anything is created. */
@@ -37,6 +39,11 @@ export interface HardenedImageArgs {
    *  local executor (render/pin.ts), so both build the same Dockerfile.
    *  @default the registry data source of @pulumi/docker (`docker.getRegistryImage`) */
   readonly baseResolver?: BaseResolver;
+  /** Reads the git facts of the context (a path relative to the program's directory) for the
+   *  `source` and `revision` labels the spec leaves out: origin's web URL, and the last commit that
+   *  touched the context unless it has uncommitted changes. The plan's pin step reads the same.
+   *  @default git in the program's directory (`gitSourceReader`); no git or no repository: no labels */
+  readonly sourceReader?: SourceReader;
 }
 
 /** Resolves `host/path:tag` to `sha256:<digest>` (an Output: a lookup at preview). */
@@ -64,16 +71,20 @@ export class HardenedImage extends pulumi.ComponentResource {
   constructor(name: string, args: HardenedImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("golden-image:image:HardenedImage", name, {}, opts);
     // Validates (once: a pipeline's images come prepared) and throws one report before any child exists.
-    const resolved = prepareOrThrow(args.spec, args.policy, `Invalid HardenedImage "${name}"`).image;
+    const prepared = prepareOrThrow(args.spec, args.policy, `Invalid HardenedImage "${name}"`).image;
     const baseDirectory = args.baseDirectory ?? HARDENED_IMAGE_DEFAULTS.baseDirectory;
     throwIfIssues(`Invalid HardenedImage "${name}"`, baseDirectoryIssues(baseDirectory, "baseDirectory"));
-    const contextDir = path.posix.join(baseDirectory.split(path.sep).join("/"), resolved.context);
-    const buildArgs = { SOURCE_DATE_EPOCH: String(resolved.sourceDateEpoch) };
+    const contextDir = path.posix.join(baseDirectory.split(path.sep).join("/"), prepared.context);
+    const buildArgs = { SOURCE_DATE_EPOCH: String(prepared.sourceDateEpoch) };
     const tagPrefix = args.tagPrefix ?? HARDENED_IMAGE_DEFAULTS.tagPrefix;
-    const tagInputs: ContentTagInputs = { platforms: resolved.platforms, buildArgs, baseDirectory, path: "spec.context", title: `Invalid HardenedImage "${name}"` };
+    const tagInputs: ContentTagInputs = { platforms: prepared.platforms, buildArgs, baseDirectory, path: "spec.context", title: `Invalid HardenedImage "${name}"` };
     // Checked now, before any child exists: the context is a directory inside baseDirectory and
     // within the limits (hashing it also fills the cache the tag below reads).
     contentTag("", contextDir, tagPrefix, tagInputs);
+    // Labels the spec leaves out come from the checkout, read once, now (a sync read: no Output).
+    const given = prepared.source;
+    const resolved =
+      given.url !== undefined && given.revision !== undefined ? prepared : { ...prepared, source: sourceFromGit(given, (args.sourceReader ?? gitSourceReader)(contextDir)) };
     // Tag-only bases are pinned to what their registry serves now; pinned ones stay as written.
     const resolver = args.baseResolver ?? registryImageResolver;
     const lookups = baseReferences(args.spec, args.policy.mirror).filter((r) => parseReference(r.ref).digest === undefined);

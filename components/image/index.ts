@@ -1,2 +1,3 @@
 export * from "./hardened-image";
 export * from "./context-hash";
+export * from "./git-source";

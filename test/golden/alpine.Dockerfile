@@ -7,6 +7,7 @@ RUN ["apk","add","--no-cache","--", \
     "build-base"]
 COPY [".","/src"]
 RUN ["/bin/sh","-c","mkdir -p /out && gcc -O2 -s -o /out/app main.c"]
+RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]
 
 FROM mirror.example.internal/hub/alpine-base:1@sha256:54c5b3dd459d5ef778bb2fa1e23a5fb0e1b62ae66970bcb436e8f81a1a1a8e41 AS runtime
 USER 0:0
@@ -14,6 +15,7 @@ RUN ["apk","add","--no-cache","--", \
     "ca-certificates", \
     "tzdata"]
 RUN rm -rf /sbin/apk /etc/apk /usr/share/apk /var/cache/apk \
+ && /bin/busybox find / -xdev -type f -perm /6000 -exec /bin/busybox chmod a-s {} + \
  && /bin/busybox find / -xdev -type l -lname '*busybox*' -exec /bin/busybox rm -f {} + \
  && /bin/busybox rm -f /bin/busybox
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]

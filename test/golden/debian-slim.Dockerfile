@@ -5,6 +5,7 @@ FROM mirror.example.internal/hub/library/gcc:12-bookworm@sha256:94f0fa7f897ccce6
 WORKDIR /src
 COPY [".","/src"]
 RUN ["/bin/sh","-c","mkdir -p /out && gcc -O2 -s -o /out/app main.c"]
+RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]
 
 FROM mirror.example.internal/hub/debian-slim-base:1@sha256:195d1fb8cd3ed21da08fae519384284d7aeadc485dcbefbc9f949e4dc899e15a AS runtime
 USER 0:0
@@ -13,6 +14,7 @@ RUN ["/bin/sh","-c","apt-get update && DEBIAN_FRONTEND=noninteractive apt-get in
     "tzdata"]
 RUN rm -rf /var/lib/apt /var/cache/apt /var/cache/debconf /var/log/apt /etc/apt /etc/dpkg /usr/lib/apt /usr/share/doc /usr/share/man /var/lib/dpkg/info \
  && rm -f /usr/bin/apt /usr/bin/apt-* /usr/bin/dpkg /usr/bin/dpkg-* /usr/sbin/dpkg-* /usr/bin/debconf* /usr/sbin/update-* \
+ && find / -xdev -type f -perm /6000 -exec chmod a-s {} + \
  && rm -f /bin/bash /usr/bin/bash /bin/rbash /usr/bin/rbash /bin/dash /usr/bin/dash /bin/sh /usr/bin/sh
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]
 ENV APP_MODE="production" \

@@ -7,6 +7,7 @@ RUN ["/bin/sh","-c","apt-get update && DEBIAN_FRONTEND=noninteractive apt-get in
     "libssl-dev"]
 COPY [".","/src"]
 RUN ["/bin/sh","-c","mkdir -p /out && gcc -O2 -s -o /out/app main.c -lssl"]
+RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]
 
 FROM mirror.example.internal/hub/distroless-base-base:1@sha256:296dcf11247557d89f194ce13cacb638b2db0f59004120c8d3af05ce2aa57f1a AS runtime
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]

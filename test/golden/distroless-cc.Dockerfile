@@ -5,6 +5,7 @@ FROM mirror.example.internal/hub/library/gcc:12-bookworm@sha256:94f0fa7f897ccce6
 WORKDIR /src
 COPY [".","/src"]
 RUN ["/bin/sh","-c","mkdir -p /out && g++ -O2 -s -o /out/app main.cc"]
+RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]
 
 FROM mirror.example.internal/hub/distroless-cc-base:1@sha256:ce1dfa0747782679a0d4e450ba224f2bf27954d9ee80421388959371dc1a6285 AS runtime
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]

@@ -5,6 +5,7 @@ FROM mirror.example.internal/hub/library/maven:3-eclipse-temurin-17@sha256:2b204
 WORKDIR /src
 COPY [".","/src"]
 RUN ["/bin/sh","-c","mvn -B -q package -DskipTests && mkdir -p /out && cp target/app.jar /out/app"]
+RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]
 
 FROM mirror.example.internal/hub/distroless-java-base:1@sha256:0600a37c5aa60c2a66d65f5245b077e7acea91cf2f018ee0cbe4142dddc30eb5 AS runtime
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app.jar"]

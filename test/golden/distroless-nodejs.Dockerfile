@@ -5,6 +5,7 @@ FROM mirror.example.internal/hub/library/node:20-bookworm-slim@sha256:545ea53846
 WORKDIR /src
 COPY [".","/src"]
 RUN ["/bin/sh","-c","npm ci --omit=dev && mkdir -p /out && cp -r . /out/app"]
+RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]
 
 FROM mirror.example.internal/hub/distroless-nodejs-base:1@sha256:28c86e01d86b3143778bd6c9321184b08050277b1d29401d30d78f1027a471e3 AS runtime
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]

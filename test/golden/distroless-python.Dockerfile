@@ -5,6 +5,7 @@ FROM mirror.example.internal/hub/library/python:3.11-slim-bookworm@sha256:11a4a6
 WORKDIR /src
 COPY [".","/src"]
 RUN ["/bin/sh","-c","pip install --no-cache-dir --target /out/app -r requirements.txt"]
+RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]
 
 FROM mirror.example.internal/hub/distroless-python-base:1@sha256:78bad7be12d85c162580c4336f5b7b7149051fdce48a45ab7dbc27a5c96ca518 AS runtime
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]

@@ -5,6 +5,7 @@ FROM mirror.example.internal/hub/library/gcc:12-bookworm@sha256:94f0fa7f897ccce6
 WORKDIR /src
 COPY [".","/src"]
 RUN ["/bin/sh","-c","mkdir -p /out && gcc -static -Os -s -o /out/app main.c"]
+RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]
 
 FROM mirror.example.internal/hub/distroless-static-base:1@sha256:61e4bab55ecbb8b261a6627a5c4c93a21d17d56064d73ffac42a50231dcf278f AS runtime
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]

@@ -6,7 +6,8 @@
  *
  * `judgeProblems` compares BuildKit's view with the renderer's intent, stated here from the
  * resolved image independently of the renderer: the stages and their bases, the final stage,
- * the instruction sequence with its flags and arguments, the user, and no here-document.
+ * the instruction sequence with its flags and arguments, the user, and no here-document but the
+ * fixed account files of a scratch image.
  */
 import { spawnSync } from "child_process";
 import * as os from "os";
@@ -107,6 +108,8 @@ interface Intended {
   readonly values?: readonly string[];
   /** Arguments BuildKit expands must expand to themselves (COPY, WORKDIR, USER, EXPOSE). */
   readonly literal?: boolean;
+  /** The here-documents meant (name and content); any other here-document is a problem. */
+  readonly heredocs?: readonly { readonly name: string; readonly content: string }[];
 }
 
 interface IntendedStage {
@@ -114,6 +117,21 @@ interface IntendedStage {
   readonly base: string;
   readonly instructions: readonly Intended[];
 }
+
+/** Strict hardening's setuid/setgid strip (CIS Docker Benchmark 4.8), as a builder stage runs it. */
+const STRIP_SETID = "find / -xdev -type f -perm /6000 -exec chmod a-s {} +";
+
+/** A scratch runtime's account files: root, nobody and nonroot 65532, as here-documents. */
+const SCRATCH_ACCOUNTS: readonly Intended[] = [
+  {
+    keyword: "COPY",
+    flags: [],
+    json: false,
+    args: ["<<EOF", "/etc/passwd"],
+    heredocs: [{ name: "EOF", content: "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin\n" }],
+  },
+  { keyword: "COPY", flags: [], json: false, args: ["<<EOF", "/etc/group"], heredocs: [{ name: "EOF", content: "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n" }] },
+];
 
 const APT_SCRIPT = 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -- "$@" && apt-get clean && rm -rf /var/lib/apt/lists/*';
 
@@ -141,9 +159,11 @@ export function intendedStages(image: ResolvedImage): IntendedStage[] {
       ...(b.packages.length > 0 ? [install(b.packageManager, b.packages)] : []),
       ...b.copy.map((c) => ({ keyword: "COPY", flags: c.from !== undefined ? [`--from=${c.from}`] : [], json: true, args: [c.src, c.dest], literal: true })),
       ...b.run.map((cmd) => ({ keyword: "RUN", flags: [], json: true, args: ["/bin/sh", "-c", cmd] })),
+      // Strict: a stage the runtime copies from ends without setuid or setgid files.
+      ...(image.hardening === "strict" && image.copy.some((c) => c.from === b.name) ? [{ keyword: "RUN", flags: [], json: true, args: ["/bin/sh", "-c", STRIP_SETID] }] : []),
     ],
   }));
-  const runtime: Intended[] = [...argLines()];
+  const runtime: Intended[] = [...argLines(), ...(image.flavor === "scratch" ? SCRATCH_ACCOUNTS : [])];
   if (image.packages.length > 0) {
     const manager = image.runtimePackageManager !== "none" ? image.runtimePackageManager : image.flavor === "alpine" ? "apk" : "apt";
     runtime.push({ keyword: "USER", flags: [], args: ["0:0"], literal: true }, install(manager, image.packages));
@@ -289,11 +309,15 @@ export function judgeProblems(judgement: Judgement, image: ResolvedImage): strin
         problems.push(`${where}: BuildKit expands ${JSON.stringify(g.args).slice(0, 200)} to ${JSON.stringify(g.expanded).slice(0, 200)}`);
       }
     });
-    for (const g of got.instructions) {
-      if (g.heredocs.length > 0) {
+    got.instructions.forEach((g, i) => {
+      const meant = want.instructions[i]?.heredocs ?? [];
+      const seenDocs = g.heredocs.map((h) => ({ name: h.name, content: h.content }));
+      if (g.heredocs.length > 0 && JSON.stringify(seenDocs) !== JSON.stringify(meant)) {
         problems.push(`${at}: a here-document ${JSON.stringify(g.heredocs[0].name)} on line ${g.startLine} swallows lines ${g.startLine + 1}-${g.endLine}`);
+      } else if (g.heredocs.length === 0 && meant.length > 0) {
+        problems.push(`${at}: no here-document on line ${g.startLine}, meant ${JSON.stringify(meant[0].name)}`);
       }
-    }
+    });
   });
   const users = seen[judgement.final]?.instructions.filter((i) => i.keyword === "USER") ?? [];
   const lastUser = users[users.length - 1]?.args[0];

@@ -76,7 +76,7 @@ it("documents every option in --help", () => {
 });
 
 describe.each([
-  ["an unknown image", ["build", "--image", "nope"], {}, /^golden: unknown image "nope"\. Fix: use one of: hello-static, hello-cc, hello-scratch, hello-debian$/],
+  ["an unknown image", ["build", "--image", "nope"], {}, /^golden: unknown image "nope"\. Fix: use one of: hello-static, hello-cc, hello-scratch, hello-debian, hello-base, hello-java, hello-python, hello-nodejs$/],
   ["an unknown stack", ["build", "--stack", "qa"], {}, /^golden: no stack file Pulumi\.qa\.yaml\. Fix: pass --stack with one of: dev, onprem, prod, staging/],
   ["an unreachable registry", ["build", "--registry", "127.0.0.1:59999"], { GOLDEN_MIRROR: "127.0.0.1:59999/mirror" }, /^golden: registry 127\.0\.0\.1:59999 is not reachable \(ECONNREFUSED\)\. Fix: start it/],
   ["a stopped BuildKit daemon", ["build"], { BUILDKIT_HOST: "unix:///nonexistent/buildkitd.sock" }, /^golden: the BuildKit daemon does not answer at unix:\/\/\/nonexistent\/buildkitd\.sock \(.*\)\. Fix: start it with `bash scripts\/services\.sh start`/],
@@ -172,8 +172,12 @@ it("renders the plan as a script that gives the same digest as `golden build`, s
   const script = golden(["plan", "--script", "--image", "hello-static", "--prefix", "cli/"]);
   expect(script.code).toBe(0);
   expect(script.stdout).toMatch(/^#!\/bin\/sh\n/);
-  // A second checkout: the script runs in a copy of the project, with the CLI from this build.
-  const copy = fs.mkdtempSync(path.join(os.tmpdir(), "golden-script-"));
+  // A second checkout: the script runs in a clone of the project (the revision label comes from
+  // git) with the working tree's contexts over it, and the CLI from this build.
+  const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "golden-script-")), "checkout");
+  const clone = spawnSync("git", ["clone", "--quiet", "--no-checkout", ROOT, copy], { encoding: "utf8" });
+  expect(clone.stderr).toBe("");
+  expect(spawnSync("git", ["-C", copy, "checkout", "--quiet", "HEAD", "--", "images"], { encoding: "utf8" }).status).toBe(0);
   fs.cpSync(path.join(ROOT, "images"), path.join(copy, "images"), { recursive: true });
   fs.writeFileSync(path.join(copy, "plan.sh"), script.stdout);
   const cfg = fs.mkdtempSync(path.join(os.tmpdir(), "golden-cfg-"));

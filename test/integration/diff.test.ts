@@ -85,14 +85,15 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const EXPECTED = `golden diff: stack dev, working tree against HEAD~1
+/** What a reviewer reads; `rev` is the commit that last touched images/hello (its revision label, unchanged). */
+const expected = (rev: string) => `golden diff: stack dev, working tree against HEAD~1
 2 of 3 image(s) change: hello-env (rebuild), hello-static (rebuild)
 
 === hello-env: changed, will rebuild
 spec: env.TZ
 --- a/hello-env/Dockerfile\tHEAD~1
 +++ b/hello-env/Dockerfile\tworking tree
-@@ -8,7 +8,7 @@
+@@ -9,7 +9,7 @@
  
  FROM mirror.example.internal/hub/distroless/static-debian12:nonroot AS runtime
  COPY --from=build --chown=65532:65532 ["/out/hello","/hello"]
@@ -100,16 +101,16 @@ spec: env.TZ
 +ENV TZ="Europe/Berlin"
  LABEL org.opencontainers.image.base.name="mirror.example.internal/hub/distroless/static-debian12:nonroot" \\
      org.opencontainers.image.created="2025-11-23T00:00:00Z" \\
-     org.opencontainers.image.title="hello-env"
+     org.opencontainers.image.revision="${rev}" \\
 
 === hello-static: changed, will rebuild
 spec: base
 base digest (runtime): mirror.example.internal/hub/distroless/static-debian12:nonroot ${D1} -> ${D2}
 --- a/hello-static/Dockerfile\tHEAD~1
 +++ b/hello-static/Dockerfile\tworking tree
-@@ -6,9 +6,9 @@
- COPY ["hello.c","/src/hello.c"]
+@@ -7,9 +7,9 @@
  RUN ["/bin/sh","-c","mkdir -p /out && gcc -static -Os -s -o /out/hello hello.c"]
+ RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]
  
 -FROM mirror.example.internal/hub/distroless/static-debian12:nonroot@${D1} AS runtime
 +FROM mirror.example.internal/hub/distroless/static-debian12:nonroot@${D2} AS runtime
@@ -118,7 +119,7 @@ base digest (runtime): mirror.example.internal/hub/distroless/static-debian12:no
 +LABEL org.opencontainers.image.base.digest="${D2}" \\
      org.opencontainers.image.base.name="mirror.example.internal/hub/distroless/static-debian12:nonroot" \\
      org.opencontainers.image.created="2025-11-23T00:00:00Z" \\
-     org.opencontainers.image.title="hello-static"
+     org.opencontainers.image.revision="${rev}" \\
 
 unchanged: hello-same
 `;
@@ -127,7 +128,7 @@ describe("golden diff --against a git revision (real git)", () => {
   it("GIVEN a commit that moved one base digest and changed one spec field THEN the reviewer reads both, sorted by image, exit code 1", async () => {
     const r = await golden("--against", "HEAD~1");
     expect(r.stderr).toBe("");
-    expect(r.stdout).toBe(EXPECTED);
+    expect(r.stdout).toBe(expected(git("log", "-1", "--format=%H", "--", "images/hello")));
     expect(r.code).toBe(1);
   });
 
@@ -156,8 +157,9 @@ describe("golden diff --against a git revision (real git)", () => {
     expect(r).toEqual({ code: 0, stderr: "", stdout: "golden diff: stack dev, working tree against HEAD\nnothing changes (3 image(s))\n\nunchanged: hello-env, hello-same, hello-static\n" });
   });
 
-  it("GIVEN a source file changed in the working tree THEN every image on that context rebuilds for its context, with no Dockerfile diff", async () => {
+  it("GIVEN a source file changed in the working tree THEN every image on that context rebuilds for its context, and its Dockerfile loses the revision label (a dirty context claims no commit)", async () => {
     const file = path.join(dir, "images", "hello", "hello.c");
+    const rev = git("log", "-1", "--format=%H", "--", "images/hello");
     fs.writeFileSync(file, "int main(void) { return 2; }\n");
     try {
       const r = await golden("--against", "HEAD", "--image", "hello-same");
@@ -170,6 +172,16 @@ describe("golden diff --against a git revision (real git)", () => {
           "",
           "=== hello-same: changed, will rebuild",
           "context: the files in images/hello changed",
+          "--- a/hello-same/Dockerfile\tHEAD",
+          "+++ b/hello-same/Dockerfile\tworking tree",
+          "@@ -11,7 +11,6 @@",
+          ' COPY --from=build --chown=65532:65532 ["/out/hello","/hello"]',
+          ' LABEL org.opencontainers.image.base.name="mirror.example.internal/hub/distroless/static-debian12:nonroot" \\',
+          '     org.opencontainers.image.created="2025-11-23T00:00:00Z" \\',
+          `-    org.opencontainers.image.revision="${rev}" \\`,
+          '     org.opencontainers.image.title="hello-same"',
+          " USER 65532:65532",
+          ' ENTRYPOINT ["/hello"]',
           "",
         ].join("\n"),
       });

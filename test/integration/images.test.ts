@@ -18,7 +18,16 @@ const SHELLS = ["/bin/sh", "/usr/bin/sh", "/bin/bash", "/usr/bin/bash", "/bin/da
 /** Package manager programs; their package databases (/var/lib/dpkg/status, /lib/apk/db) stay for scanners. */
 const PACKAGE_MANAGERS = ["/usr/bin/apt", "/usr/bin/apt-get", "/usr/bin/dpkg", "/usr/bin/dpkg-deb", "/sbin/apk", "/etc/apt"];
 /** Which offline base (scripts/bases.sh) each buildable flavor runs on. */
-const BASE_OF: Record<string, string | undefined> = { "distroless-static": "distroless-static", "distroless-cc": "distroless-cc", "debian-slim": "debian-slim", scratch: undefined };
+const BASE_OF: Record<string, string | undefined> = {
+  "distroless-static": "distroless-static",
+  "distroless-base": "distroless-base",
+  "distroless-cc": "distroless-cc",
+  "distroless-java": "distroless-java",
+  "distroless-python": "distroless-python",
+  "distroless-nodejs": "distroless-nodejs",
+  "debian-slim": "debian-slim",
+  scratch: undefined,
+};
 
 function devConfig(): StackConfig {
   return parseStackConfig(configValuesFromStackFile(YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"))));
@@ -55,7 +64,7 @@ beforeAll(async () => {
 });
 
 it("builds every offline flavor of the dev stack", () => {
-  expect(results.map((r) => r.flavor).sort()).toEqual(["debian-slim", "distroless-cc", "distroless-static", "scratch"]);
+  expect(results.map((r) => r.flavor).sort()).toEqual(["debian-slim", "distroless-base", "distroless-cc", "distroless-java", "distroless-nodejs", "distroless-python", "distroless-static", "scratch"]);
 });
 
 describe.each(["hello-static", "hello-cc", "hello-scratch", "hello-debian"])("the %s image", (name) => {
@@ -102,6 +111,16 @@ describe.each(["hello-static", "hello-cc", "hello-scratch", "hello-debian"])("th
     expect(labels["org.opencontainers.image.base.name"]).toBe(`${base.repository}:${base.tag}`);
   });
 
+  it("carries the source URL of its spec and the revision of the last commit that touched its context (none while it is dirty)", () => {
+    const labels = JSON.parse(docker(["image", "inspect", "--format", "{{json .Config.Labels}}", result().ref]).stdout) as Record<string, string>;
+    const spec = images.find((i) => i.name === name)!;
+    expect(labels["org.opencontainers.image.source"]).toBe("https://git.example.com/platform/golden-images");
+    const context = spec.context ?? ".";
+    const dirty = execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--untracked-files=all", "--", context], { encoding: "utf8" }).trim() !== "";
+    const last = execFileSync("git", ["-C", ROOT, "log", "-1", "--format=%H", "--", context], { encoding: "utf8" }).trim();
+    expect(labels["org.opencontainers.image.revision"]).toBe(dirty || last === "" ? undefined : last);
+  });
+
   it("is in the registry at exactly the digest that was reported", async () => {
     const r = result();
     const [repository, tag] = r.taggedRef.split(/:(?=[^:/]+$)/);
@@ -111,6 +130,62 @@ describe.each(["hello-static", "hello-cc", "hello-scratch", "hello-debian"])("th
     expect(r.ref).toBe(`${repository}@${r.digest}`);
     const repoDigests = JSON.parse(docker(["image", "inspect", "--format", "{{json .RepoDigests}}", r.taggedRef]).stdout) as string[];
     expect(repoDigests).toContain(r.ref);
+  });
+});
+
+/** `docker export` of an image as `tar -tv` lines (mode, owner, size, time, path). */
+function exportListing(ref: string): string[] {
+  const id = docker(["create", ref]).stdout.trim();
+  try {
+    return execFileSync("sh", ["-c", `${DOCKER} export ${id} | tar -tv --numeric-owner`], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 })
+      .split("\n")
+      .filter((l) => l !== "");
+  } finally {
+    docker(["rm", "-f", id], { allowFailure: true });
+  }
+}
+
+/** One file of an image, read from `docker export`. */
+function exportedFile(ref: string, file: string): string {
+  const id = docker(["create", ref]).stdout.trim();
+  try {
+    return execFileSync("sh", ["-c", `${DOCKER} export ${id} | tar -xO ${file}`], { encoding: "utf8" });
+  } finally {
+    docker(["rm", "-f", id], { allowFailure: true });
+  }
+}
+
+describe("hardening findings stay fixed", () => {
+  it("no built image holds a setuid or setgid file (CIS Docker Benchmark 4.8)", () => {
+    expect(results.length).toBeGreaterThan(0);
+    for (const r of results) {
+      const listing = exportListing(r.ref);
+      expect(listing.length).toBeGreaterThan(0);
+      // `-rwsr-xr-x`: s or S in the user or group execute place; directories may keep setgid (inherited group, no privilege).
+      const setid = listing.filter((l) => !l.startsWith("d") && /^.{3}[sS]|^.{6}[sS]/.test(l));
+      expect({ image: r.image, setid }).toEqual({ image: r.image, setid: [] });
+    }
+  });
+
+  it("hello-debian keeps the programs that were setuid or setgid, stripped of the bits", () => {
+    const r = results.find((x) => x.image === "hello-debian")!;
+    const listing = exportListing(r.ref);
+    const was = ["usr/bin/su", "usr/bin/mount", "usr/bin/umount", "usr/bin/passwd", "usr/bin/chfn", "usr/bin/chsh", "usr/bin/gpasswd", "usr/bin/newgrp", "usr/bin/chage", "usr/bin/expiry", "usr/sbin/unix_chkpwd"];
+    for (const file of was) {
+      const line = listing.find((l) => l.endsWith(` ${file}`) || l.endsWith(` ./${file}`));
+      expect({ file, mode: line?.split(/\s+/)[0] }).toEqual({ file, mode: "-rwxr-xr-x" });
+    }
+  });
+
+  it("hello-scratch has /etc/passwd and /etc/group with nonroot 65532, root and nobody", () => {
+    const r = results.find((x) => x.image === "hello-scratch")!;
+    const passwd = exportedFile(r.ref, "etc/passwd");
+    expect(passwd).toContain("\nnonroot:x:65532:65532:");
+    expect(passwd.split("\n").map((l) => l.split(":")[0])).toEqual(["root", "nobody", "nonroot", ""]);
+    expect(exportedFile(r.ref, "etc/group")).toBe("root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n");
+    // Root owns them and only root may change them.
+    const modes = exportListing(r.ref).filter((l) => / etc\/(passwd|group)$/.test(l)).map((l) => l.split(/\s+/).slice(0, 2).join(" "));
+    expect(modes).toEqual(["-rw-r--r-- 0/0", "-rw-r--r-- 0/0"]);
   });
 });
 

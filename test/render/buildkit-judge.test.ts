@@ -2,8 +2,8 @@
  * BuildKit's own parser (tools/dockerfile-judge) as the judge of every rendered Dockerfile, next
  * to dockerfile-ast: each flavor's fixture, each golden file and each image of each stack is read
  * by BuildKit exactly as the renderer meant it (stages, final stage, instructions, flags,
- * arguments, user, no here-document). Needs Go and the module proxy once; fails, never skips,
- * when the judge cannot be built.
+ * arguments, user, no here-document but scratch's fixed account files). Needs Go and the module
+ * proxy once; fails, never skips, when the judge cannot be built.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -37,5 +37,23 @@ describe("BuildKit reads every rendered Dockerfile as the renderer means it", ()
     expect(judgement.error).toBe("");
     expect(judgement.warnings).toEqual([]);
     expect(judgement.stages[judgement.final].name).toBe("runtime");
+  });
+});
+
+describe("the judge can tell the renderer's hardening from a near miss", () => {
+  const scratch = flavorFixture("scratch");
+  const text = renderDockerfile(scratch, PROD);
+  const problemsOf = (changed: string) => judgeProblems(judgeDockerfile(changed), resolveImage(scratch, PROD));
+
+  it("GIVEN scratch's account file with one more account THEN a here-document it did not mean", () => {
+    const tampered = text.replace("nobody:x:65534:65534:", "toor:x:0:0:toor:/:/bin/sh\nnobody:x:65534:65534:");
+    expect(tampered).not.toBe(text);
+    expect(problemsOf(tampered)).toEqual([expect.stringMatching(/^stage 1 \(runtime\): a here-document "EOF" on line \d+ swallows lines/)]);
+  });
+
+  it("GIVEN a builder stage without the setuid strip THEN BuildKit sees one instruction less than meant", () => {
+    const stripped = text.replace('RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]\n', "");
+    expect(stripped).not.toBe(text);
+    expect(problemsOf(stripped)).toContain("stage 0 (build): BuildKit sees 3 instructions (WORKDIR COPY RUN), the spec means 4 (WORKDIR COPY RUN RUN)");
   });
 });

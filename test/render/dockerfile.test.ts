@@ -90,6 +90,66 @@ describe("rendering details", () => {
   });
 });
 
+describe("strict hardening strips setuid and setgid bits (CIS Docker Benchmark 4.8) on every flavor", () => {
+  const STRIP = 'RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]';
+  const stages = (text: string) => text.split(/\n(?=FROM )/);
+
+  it.each(FLAVOR_FIXTURES)("%s: the builder stage the runtime copies from ends with the strip", (_flavor, spec) => {
+    const [, build] = stages(renderDockerfile(spec, PROD));
+    expect(build.trimEnd().split("\n").pop()).toBe(STRIP);
+    // Standard hardening leaves the builder as written.
+    expect(renderDockerfile({ ...spec, hardening: "standard", entrypoint: spec.entrypoint }, PROD)).not.toContain(STRIP);
+  });
+
+  it("strips only the builder stages the runtime copies from", () => {
+    const [, spec] = FLAVOR_FIXTURES[0];
+    const tools = { name: "tools", image: spec.builders![0].image, run: ["make tools"] };
+    const text = renderDockerfile({ ...spec, builders: [tools, { ...spec.builders![0], copy: [{ from: "tools", src: "/usr/bin/gen", dest: "/usr/bin/gen" }] }] }, PROD);
+    const [, toolStage, buildStage] = stages(text);
+    expect(toolStage).not.toContain(STRIP);
+    expect(buildStage).toContain(STRIP);
+  });
+
+  it.each([
+    ["debian-slim", "find / -xdev -type f -perm /6000 -exec chmod a-s {} +", "rm -f /bin/bash"],
+    ["alpine", "/bin/busybox find / -xdev -type f -perm /6000 -exec /bin/busybox chmod a-s {} +", "/bin/busybox rm -f /bin/busybox"],
+  ] as const)("%s: the runtime's own files are stripped after the packages are installed and before the shell goes", (flavor, strip, shellGone) => {
+    const [, spec] = FLAVOR_FIXTURES.find(([f]) => f === flavor)!;
+    const runtime = stages(renderDockerfile(spec, PROD))[2];
+    const at = (needle: string) => runtime.indexOf(needle);
+    expect(at(` && ${strip} \\\n`)).toBeGreaterThan(at("--no-cache") >= 0 ? at("--no-cache") : at("apt-get install"));
+    expect(at(strip)).toBeLessThan(at(shellGone));
+    expect(renderDockerfile({ ...spec, hardening: "standard" }, PROD)).not.toContain("-perm /6000");
+  });
+});
+
+describe("scratch gets the accounts user lookups need", () => {
+  const [, scratch] = FLAVOR_FIXTURES.find(([f]) => f === "scratch")!;
+
+  it.each(["strict", "standard"] as const)("under %s hardening: /etc/passwd and /etc/group with root, nobody and nonroot 65532, first in the runtime", (hardening) => {
+    const runtime = renderDockerfile({ ...scratch, hardening }, PROD).split("FROM scratch AS runtime\n")[1];
+    expect(runtime.startsWith(
+      [
+        "COPY <<EOF /etc/passwd",
+        "root:x:0:0:root:/root:/sbin/nologin",
+        "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin",
+        "nonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin",
+        "EOF",
+        "COPY <<EOF /etc/group",
+        "root:x:0:",
+        "nobody:x:65534:",
+        "nonroot:x:65532:",
+        "EOF",
+        "COPY --from=build",
+      ].join("\n"),
+    )).toBe(true);
+  });
+
+  it.each(FLAVOR_FIXTURES.filter(([f]) => f !== "scratch"))("%s keeps its base's accounts: no here-document", (_flavor, spec) => {
+    expect(renderDockerfile(spec, PROD)).not.toContain("<<");
+  });
+});
+
 describe("custom builder images", () => {
   it.each([
     ["library/alpine:3.20", "apk"],

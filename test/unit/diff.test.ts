@@ -166,7 +166,7 @@ describe("diffImage", () => {
   });
 
   it("GIVEN only a new side THEN added, with its whole Dockerfile; GIVEN only an old side THEN removed", () => {
-    expect(diffImage("api", undefined, side(api), LABELS)).toMatchObject({ status: "added", dockerfile: expect.stringMatching(/^--- \/dev\/null\n\+\+\+ b\/api\/Dockerfile\tworking tree\n@@ -0,0 \+1,17 @@\n/) });
+    expect(diffImage("api", undefined, side(api), LABELS)).toMatchObject({ status: "added", dockerfile: expect.stringMatching(/^--- \/dev\/null\n\+\+\+ b\/api\/Dockerfile\tworking tree\n@@ -0,0 \+1,18 @@\n/) });
     expect(diffImage("api", side(api), undefined, LABELS)).toEqual({ image: "api", status: "removed", spec: [], bases: [], dockerfile: "", notes: [] });
   });
 });
@@ -214,7 +214,7 @@ describe("diffStack, formatDiff and the exit code", () => {
       "unchanged: zeta",
       "",
     ]);
-    expect(text).toContain(`--- a/api/Dockerfile\tHEAD~1\n+++ b/api/Dockerfile\tworking tree\n@@ -6,10 +6,10 @@\n COPY ["main.c","/src/main.c"]\n`);
+    expect(text).toContain(`--- a/api/Dockerfile\tHEAD~1\n+++ b/api/Dockerfile\tworking tree\n@@ -7,10 +7,10 @@\n RUN ["/bin/sh","-c","gcc -static -o /out/api main.c"]\n`);
     expect(text).toContain('\n-ENV TZ="UTC"\n');
     expect(text).toContain('\n+ENV TZ="Europe/Berlin"\n');
   });

@@ -3,6 +3,7 @@
  * otherwise hardened file and expects exactly that finding, with its line.
  */
 import { formatIssue } from "../../components/render/issues";
+import { SCRATCH_ACCOUNT_COPIES } from "../../components/render/dockerfile";
 import { lintDockerfile, LintOptions } from "../../components/render/lint";
 
 const DIGEST = `sha256:${"b".repeat(64)}`;
@@ -187,6 +188,18 @@ const ROWS: Row[] = [
     dockerfile: edit(5, "COPY 0<<EOF /src/x"),
     expected: [
       'Dockerfile:5: COPY starts a here-document: BuildKit reads the lines after it as its content, not as instructions, up to its terminator line (value: "0<<EOF"). Fix: put the content in a file in the build context and COPY it',
+    ],
+  },
+  {
+    rule: "the renderer's scratch account files, verbatim, are the here-documents it accepts",
+    dockerfile: edit(9, ...SCRATCH_ACCOUNT_COPIES.flatMap((c) => c.split("\n")), HARDENED[8]),
+    expected: [],
+  },
+  {
+    rule: "an account here-document that is not the renderer's, by one line",
+    dockerfile: edit(9, ...SCRATCH_ACCOUNT_COPIES[0].replace("nonroot:x:65532", "root:x:0:0:r00t:/:/bin/sh\nnonroot:x:65532").split("\n"), HARDENED[8]),
+    expected: [
+      'Dockerfile:9: COPY starts a here-document: BuildKit reads the lines after it as its content, not as instructions, up to its terminator line (value: "<<EOF"). Fix: put the content in a file in the build context and COPY it',
     ],
   },
   { rule: "exec-form RUN with << inside an argument is no here-document", dockerfile: edit(6, 'RUN ["/bin/sh", "-c", "echo $((1<<3)) > /out/app"]'), expected: [] },
