@@ -2,7 +2,7 @@
  * The Dockerfile renderer: builder stage(s), then a minimal runtime stage. Pure and
  * byte-identical for the same spec and policy (sorted maps, no timestamps, no paths).
  */
-import { EnvironmentPolicy, ImageSpec } from "../spec/types";
+import { DEFAULT_PLATFORMS, EnvironmentPolicy, ImageSpec } from "../spec/types";
 import { NONROOT_GID, NONROOT_UID } from "../spec/catalog";
 import { repositoryOf } from "../spec/reference";
 import { joinKey } from "./issues";
@@ -104,8 +104,21 @@ function multiline(text: string, source: string): RenderedLine[] {
   return text.split("\n").map((line) => ({ text: line, source }));
 }
 
+/**
+ * An image for other platforms than the default (several, or another one) is built without
+ * emulation: its builders run on the build platform and cross-compile for the target, which
+ * they read from TARGETOS and TARGETARCH (BuildKit sets them per platform).
+ */
+function crossBuild(image: ResolvedImage): boolean {
+  return image.platforms.length > 1 || image.platforms[0] !== DEFAULT_PLATFORMS[0];
+}
+
 function renderBuilder(b: ResolvedBuilder, image: ResolvedImage, at: string): RenderedLine[] {
-  const out: RenderedLine[] = [{ text: `FROM ${b.image} AS ${b.name}`, source: `${at}.image` }];
+  const cross = crossBuild(image);
+  const out: RenderedLine[] = [{ text: `FROM ${cross ? "--platform=$BUILDPLATFORM " : ""}${b.image} AS ${b.name}`, source: `${at}.image` }];
+  if (cross) {
+    out.push({ text: "ARG TARGETOS", source: "platforms" }, { text: "ARG TARGETARCH", source: "platforms" });
+  }
   out.push(...renderArgs(image.args));
   if (Object.keys(b.env).length > 0) {
     out.push(...renderKeyValues("ENV", b.env, (k) => joinKey(`${at}.env`, k)));
@@ -134,14 +147,17 @@ function renderRuntime(image: ResolvedImage): RenderedLine[] {
     // Runtime flavors with a package manager install as root, before USER drops privileges.
     out.push(fixed("USER 0:0"), ...multiline(installPackages(image.runtimePackageManager === "none" ? flavorManager(image) : image.runtimePackageManager, image.packages), "packages"));
   }
-  if (image.hardening === "strict") {
-    const strip = stripCommand(image);
-    if (strip !== undefined) {
-      if (image.packages.length === 0) {
-        out.push(fixed("USER 0:0"));
-      }
-      out.push(...multiline(strip, ""));
-    }
+  // As root, before USER drops privileges: the runtime user's account, then strict hardening's strip.
+  const account = accountCommand(image);
+  const strip = image.hardening === "strict" ? stripCommand(image) : undefined;
+  if (image.packages.length === 0 && (account !== undefined || strip !== undefined)) {
+    out.push(fixed("USER 0:0"));
+  }
+  if (account !== undefined) {
+    out.push({ text: account, source: "user" });
+  }
+  if (strip !== undefined) {
+    out.push(...multiline(strip, ""));
   }
   image.copy.forEach((c, i) => {
     out.push({ text: `COPY ${c.from !== undefined ? `--from=${c.from} ` : ""}--chown=${image.user} ${jsonArray([c.src, c.dest])}`, source: `copy[${i}]` });
@@ -193,6 +209,22 @@ function execForm(command: readonly string[] | string): string {
 
 function flavorManager(image: ResolvedImage): "apt" | "apk" {
   return image.flavor === "alpine" ? "apk" : "apt";
+}
+
+/**
+ * Runtimes with a shell (debian-slim, alpine) know no user 65532: without an account, user
+ * lookups fail (`id`, `getpwuid`, home directories). A numeric runtime user gets one (and its
+ * group) unless the base has that id already. The ids reach the shell as positional parameters.
+ */
+function accountCommand(image: ResolvedImage): string | undefined {
+  const ids = /^(\d+)(?::(\d+))?$/.exec(image.user);
+  if ((image.flavor !== "debian-slim" && image.flavor !== "alpine") || ids === null) {
+    return undefined;
+  }
+  const script =
+    'grep -q "^[^:]*:[^:]*:$1:" /etc/passwd || echo "nonroot:x:$1:$2:nonroot:/nonexistent:/sbin/nologin" >> /etc/passwd; ' +
+    'grep -q "^[^:]*:[^:]*:$2:" /etc/group || echo "nonroot:x:$2:" >> /etc/group';
+  return `RUN ${jsonArray(["/bin/sh", "-c", script, "account", ids[1], ids[2] ?? ids[1]])}`;
 }
 
 /**

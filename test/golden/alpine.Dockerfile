@@ -14,6 +14,7 @@ USER 0:0
 RUN ["apk","add","--no-cache","--", \
     "ca-certificates", \
     "tzdata"]
+RUN ["/bin/sh","-c","grep -q \"^[^:]*:[^:]*:$1:\" /etc/passwd || echo \"nonroot:x:$1:$2:nonroot:/nonexistent:/sbin/nologin\" >> /etc/passwd; grep -q \"^[^:]*:[^:]*:$2:\" /etc/group || echo \"nonroot:x:$2:\" >> /etc/group","account","65532","65532"]
 RUN rm -rf /sbin/apk /etc/apk /usr/share/apk /var/cache/apk \
  && /bin/busybox find / -xdev -type f -perm /6000 -exec /bin/busybox chmod a-s {} + \
  && /bin/busybox find / -xdev -type l -lname '*busybox*' -exec /bin/busybox rm -f {} + \

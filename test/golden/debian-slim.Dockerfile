@@ -12,6 +12,7 @@ USER 0:0
 RUN ["/bin/sh","-c","apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -- \"$@\" && apt-get clean && rm -rf /var/lib/apt/lists/*","apt-get", \
     "ca-certificates", \
     "tzdata"]
+RUN ["/bin/sh","-c","grep -q \"^[^:]*:[^:]*:$1:\" /etc/passwd || echo \"nonroot:x:$1:$2:nonroot:/nonexistent:/sbin/nologin\" >> /etc/passwd; grep -q \"^[^:]*:[^:]*:$2:\" /etc/group || echo \"nonroot:x:$2:\" >> /etc/group","account","65532","65532"]
 RUN rm -rf /var/lib/apt /var/cache/apt /var/cache/debconf /var/log/apt /etc/apt /etc/dpkg /usr/lib/apt /usr/share/doc /usr/share/man /var/lib/dpkg/info \
  && rm -f /usr/bin/apt /usr/bin/apt-* /usr/bin/dpkg /usr/bin/dpkg-* /usr/sbin/dpkg-* /usr/bin/debconf* /usr/sbin/update-* \
  && find / -xdev -type f -perm /6000 -exec chmod a-s {} + \

@@ -115,6 +115,8 @@ interface Intended {
 interface IntendedStage {
   readonly name: string;
   readonly base: string;
+  /** FROM's --platform ("" for none). */
+  readonly platform: string;
   readonly instructions: readonly Intended[];
 }
 
@@ -133,6 +135,10 @@ const SCRATCH_ACCOUNTS: readonly Intended[] = [
   { keyword: "COPY", flags: [], json: false, args: ["<<EOF", "/etc/group"], heredocs: [{ name: "EOF", content: "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n" }] },
 ];
 
+/** The account a shell runtime gets for a numeric user (written here from the intent, not imported). */
+const ACCOUNT_SCRIPT =
+  'grep -q "^[^:]*:[^:]*:$1:" /etc/passwd || echo "nonroot:x:$1:$2:nonroot:/nonexistent:/sbin/nologin" >> /etc/passwd; ' +
+  'grep -q "^[^:]*:[^:]*:$2:" /etc/group || echo "nonroot:x:$2:" >> /etc/group';
 const APT_SCRIPT = 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -- "$@" && apt-get clean && rm -rf /var/lib/apt/lists/*';
 
 /** The stages and instructions a resolved image should give, as BuildKit would read them. */
@@ -149,10 +155,15 @@ export function intendedStages(image: ResolvedImage): IntendedStage[] {
     };
   };
   const exec = (command: readonly string[] | string): readonly string[] => (typeof command === "string" ? ["/bin/sh", "-c", command] : command);
+  // Several platforms, or another one than the default: builders run on the build platform and
+  // read the target from TARGETOS/TARGETARCH (no emulation).
+  const cross = image.platforms.length > 1 || image.platforms[0] !== "linux/amd64";
   const stages: IntendedStage[] = image.builders.map((b) => ({
     name: b.name,
     base: b.image,
+    platform: cross ? "$BUILDPLATFORM" : "",
     instructions: [
+      ...(cross ? ["TARGETOS", "TARGETARCH"].map((k) => ({ keyword: "ARG", flags: [], keys: [k] })) : []),
       ...argLines(),
       ...(Object.keys(b.env).length > 0 ? [map("ENV", b.env)] : []),
       { keyword: "WORKDIR", flags: [], args: [b.workdir], literal: true },
@@ -168,10 +179,18 @@ export function intendedStages(image: ResolvedImage): IntendedStage[] {
     const manager = image.runtimePackageManager !== "none" ? image.runtimePackageManager : image.flavor === "alpine" ? "apk" : "apt";
     runtime.push({ keyword: "USER", flags: [], args: ["0:0"], literal: true }, install(manager, image.packages));
   }
-  if (image.hardening === "strict" && (image.flavor === "debian-slim" || image.flavor === "alpine")) {
-    if (image.packages.length === 0) {
-      runtime.push({ keyword: "USER", flags: [], args: ["0:0"] });
-    }
+  // A shell runtime gets an account for a numeric user (its ids as the script's arguments), as root.
+  const ids = /^(\d+)(?::(\d+))?$/.exec(image.user);
+  const shellRuntime = image.flavor === "debian-slim" || image.flavor === "alpine";
+  const account = shellRuntime && ids !== null;
+  const strip = image.hardening === "strict" && shellRuntime;
+  if (image.packages.length === 0 && (account || strip)) {
+    runtime.push({ keyword: "USER", flags: [], args: ["0:0"] });
+  }
+  if (account) {
+    runtime.push({ keyword: "RUN", flags: [], json: true, args: ["/bin/sh", "-c", ACCOUNT_SCRIPT, "account", ids[1], ids[2] ?? ids[1]] });
+  }
+  if (strip) {
     runtime.push({ keyword: "RUN", flags: [], json: false });
   }
   runtime.push(
@@ -209,7 +228,7 @@ export function intendedStages(image: ResolvedImage): IntendedStage[] {
   if (image.cmd !== undefined) {
     runtime.push({ keyword: "CMD", flags: [], json: true, args: exec(image.cmd) });
   }
-  stages.push({ name: RUNTIME_STAGE, base: image.base ?? "scratch", instructions: runtime });
+  stages.push({ name: RUNTIME_STAGE, base: image.base ?? "scratch", platform: "", instructions: runtime });
   return stages;
 }
 
@@ -271,6 +290,9 @@ export function judgeProblems(judgement: Judgement, image: ResolvedImage): strin
     }
     if (got.base !== want.base) {
       problems.push(`${at}: BuildKit builds it FROM "${got.base}", the spec means "${want.base}"`);
+    }
+    if ((got.platform ?? "") !== want.platform) {
+      problems.push(`${at}: BuildKit builds it for platform "${got.platform}", the spec means "${want.platform}"`);
     }
     if (got.instructions.length !== want.instructions.length) {
       problems.push(

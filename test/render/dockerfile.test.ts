@@ -164,3 +164,46 @@ describe("custom builder images", () => {
     expect(forced).toContain('"apt-get", \\\n    "make"]');
   });
 });
+
+describe("runtimes with a shell get an account for a numeric runtime user", () => {
+  it.each(["debian-slim", "alpine"] as const)("%s: the account is added as root, before strict hardening removes the shell, with the ids as arguments", (flavor) => {
+    const [, spec] = FLAVOR_FIXTURES.find(([f]) => f === flavor)!;
+    const runtime = renderDockerfile(spec, PROD).split("AS runtime\n")[1];
+    const account = runtime.split("\n").find((l) => l.includes('"account"')) as string;
+    expect(JSON.parse(account.slice("RUN ".length)).slice(3)).toEqual(["account", "65532", "65532"]);
+    expect(runtime.indexOf(account)).toBeGreaterThan(runtime.indexOf("USER 0:0"));
+    expect(runtime.indexOf(account)).toBeLessThan(runtime.indexOf(flavor === "alpine" ? "/bin/busybox rm -f /bin/busybox" : "rm -f /bin/bash"));
+    expect(runtime.indexOf(account)).toBeLessThan(runtime.lastIndexOf("USER 65532:65532"));
+    // GIVEN another numeric user THEN its ids, never text of the spec, reach the shell as arguments.
+    const custom = renderDockerfile({ ...spec, user: "10001:10002" }, PROD);
+    expect(custom).toContain('"account","10001","10002"]');
+  });
+
+  it("a distroless or scratch runtime gets none (their bases and scratch's files carry nonroot)", () => {
+    for (const [flavor, spec] of FLAVOR_FIXTURES.filter(([f]) => f !== "debian-slim" && f !== "alpine")) {
+      expect([flavor, renderDockerfile(spec, PROD).includes('"account"')]).toEqual([flavor, false]);
+    }
+  });
+});
+
+describe("multi-platform images build without emulation", () => {
+  const [, spec] = FLAVOR_FIXTURES.find(([f]) => f === "distroless-static")!;
+
+  it("GIVEN two platforms THEN every builder runs on the build platform and reads the target from TARGETOS/TARGETARCH", () => {
+    const text = renderDockerfile({ ...spec, platforms: ["linux/amd64", "linux/arm64"] }, PROD);
+    const builders = text.split(/\n(?=FROM )/).filter((s) => s.startsWith("FROM ") && !s.includes(" AS runtime"));
+    expect(builders.length).toBeGreaterThan(0);
+    for (const b of builders) {
+      expect(b).toMatch(/^FROM --platform=\$BUILDPLATFORM \S+ AS \S+\nARG TARGETOS\nARG TARGETARCH\n/);
+    }
+    // The runtime stage is the target platform's base.
+    expect(text).toMatch(/\nFROM (?!--platform)\S+ AS runtime\n/);
+    expect(lintDockerfile(text, { requireDigest: true, shellless: true })).toEqual([]);
+  });
+
+  it("GIVEN one other platform THEN the builders cross-compile too; GIVEN the default THEN the Dockerfile is what it was", () => {
+    expect(renderDockerfile({ ...spec, platforms: ["linux/arm64"] }, PROD)).toContain("FROM --platform=$BUILDPLATFORM ");
+    expect(renderDockerfile({ ...spec, platforms: ["linux/amd64"] }, PROD)).toBe(renderDockerfile(spec, PROD));
+    expect(renderDockerfile(spec, PROD)).not.toContain("BUILDPLATFORM");
+  });
+});
