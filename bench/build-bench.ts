@@ -27,7 +27,8 @@ import { ImageSpec } from "../components/spec/types";
 import { configValuesFromStackFile, parseStackConfig, StackConfig } from "../stacks/config";
 
 const REPOSITORY_PREFIX = "bench/";
-const MIB = 1024 * 1024;
+/** A static image close to its payload: at most this much beside it, uncompressed. */
+const TARGET_BYTES = 400 * 1024;
 
 interface Measurement {
   readonly image: string;
@@ -41,6 +42,13 @@ interface Measurement {
   readonly ref: string;
   /** Pinned base/builder refs, and whether the engine's image store held them at cold start. */
   readonly bases: readonly { ref: string; local: boolean }[];
+  /** What the bytes beside the payload are, by file (the export's regular files). */
+  readonly overhead: readonly ExportedFile[];
+}
+
+interface ExportedFile {
+  readonly path: string;
+  readonly bytes: number;
 }
 
 const HELP = `build-bench: image size and build time figures for the dev stack's images
@@ -162,6 +170,7 @@ async function main(argv: string[]): Promise<number> {
         flavor: spec.flavor,
         payloadPath,
         payloadBytes: await payloadSize(docker, result.taggedRef, payloadPath),
+        overhead: (await exportedFiles(docker, result.taggedRef)).filter((f) => f.path !== payloadPath.replace(/^\/+/, "")),
         uncompressedBytes: await uncompressedSize(docker, result.taggedRef),
         compressedBytes: result.sizeBytes,
         coldSeconds: cold,
@@ -299,6 +308,40 @@ async function payloadSize(docker: string, ref: string, file: string): Promise<n
   }
 }
 
+/** Every regular file of the image with its size (`docker export` + `tar -tv`). */
+async function exportedFiles(docker: string, ref: string): Promise<ExportedFile[]> {
+  const id = (await must(docker, ["container", "create", ref])).trim().split("\n").pop() as string;
+  try {
+    return (await exportListing(docker, id))
+      .split("\n")
+      .map((line) => /^-\S*\s+\S+\s+(\d+)\s+\S+\s+\S+\s+(.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ path: m[2].replace(/^\.?\/+/, ""), bytes: Number(m[1]) }));
+  } finally {
+    await run(docker, ["container", "rm", "-f", id], {});
+  }
+}
+
+/** The overhead of an image by what it is for, largest first. */
+export function overheadBreakdown(files: readonly ExportedFile[]): { what: string; files: number; bytes: number }[] {
+  const groups: readonly (readonly [string, RegExp])[] = [
+    ["CA certificates (/etc/ssl)", /^etc\/ssl\//],
+    ["license texts (/usr/share/common-licenses)", /^usr\/share\/common-licenses\//],
+    ["copyright notices (/usr/share/doc/*/copyright)", /^usr\/share\/doc\//],
+    ["time-zone data (/usr/share/zoneinfo)", /^usr\/share\/zoneinfo\//],
+    ["package records for scanners (/var/lib/dpkg)", /^var\/lib\/dpkg\//],
+    ["shared libraries", /\.so(\.\d+)*$/],
+    ["/etc (passwd, group, nsswitch.conf, services, protocols, ...)", /^etc\//],
+  ];
+  const out = new Map<string, { what: string; files: number; bytes: number }>();
+  for (const f of files) {
+    const what = groups.find(([, re]) => re.test(f.path))?.[0] ?? "other (os-release, ...)";
+    const g = out.get(what) ?? { what, files: 0, bytes: 0 };
+    out.set(what, { what, files: g.files + 1, bytes: g.bytes + f.bytes });
+  }
+  return [...out.values()].sort((a, b) => b.bytes - a.bytes);
+}
+
 function exportListing(docker: string, container: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const exp = spawn(docker, ["container", "export", container], { stdio: ["ignore", "pipe", "pipe"] });
@@ -383,6 +426,7 @@ export function renderReport(ms: readonly Measurement[], meta: { machine: string
     "",
     ...targetLines(ms),
     "",
+    ...breakdownLines(ms),
     ...(meta.retried.length === 0
       ? []
       : [`Redone after a failure (not counted in the figures): ${meta.retried.length}`, ...meta.retried.map((r) => `- ${r}`), ""]),
@@ -408,20 +452,44 @@ function pullLines(ms: readonly Measurement[]): string[] {
   return [`Base pull: these bases were not in the engine's image store at cold start, so their pull is part of the cold time: ${remote.join("; ")}. The others were used from the local store.`];
 }
 
-/** The project's target: the hardened static image adds < 1 MiB over its payload. Computed. */
+/** What the static image's overhead is, by kind and by file (issue: a static image close to its payload). */
+function breakdownLines(ms: readonly Measurement[]): string[] {
+  const s = ms.find((m) => m.flavor === "distroless-static");
+  if (s === undefined) {
+    return [];
+  }
+  const total = s.overhead.reduce((n, f) => n + f.bytes, 0);
+  return [
+    `What ${s.image}'s ${kib(total)} KiB of files beside its payload are (regular files; the image size adds directories and links):`,
+    "",
+    "| what | files | KiB |",
+    "| --- | ---: | ---: |",
+    ...overheadBreakdown(s.overhead).map((g) => `| ${g.what} | ${g.files} | ${kib(g.bytes)} |`),
+    "",
+    "Largest files:",
+    "",
+    ...[...s.overhead]
+      .sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path))
+      .slice(0, 10)
+      .map((f) => `- /${f.path}: ${kib(f.bytes)} KiB`),
+    "",
+  ];
+}
+
+/** The project's target: the hardened static image adds at most 400 KiB over its payload. Computed. */
 function targetLines(ms: readonly Measurement[]): string[] {
   const s = ms.find((m) => m.flavor === "distroless-static");
   if (s === undefined) {
-    return ["Target (hardened static image adds < 1 MiB over its payload): not evaluated, no distroless-static image was benchmarked."];
+    return ["Target (hardened static image adds at most 400 KiB over its payload): not evaluated, no distroless-static image was benchmarked."];
   }
   const un = s.uncompressedBytes - s.payloadBytes;
   const co = s.compressedBytes - s.payloadBytes;
   const verdict = (bytes: number): string =>
-    bytes < MIB
-      ? `**met**: ${kib(bytes)} KiB < 1024 KiB (${kib(MIB - bytes)} KiB to spare)`
-      : `**NOT met**: ${kib(bytes)} KiB ≥ 1024 KiB (${kib(bytes - MIB)} KiB over)`;
+    bytes <= TARGET_BYTES
+      ? `**met**: ${kib(bytes)} KiB ≤ 400 KiB (${kib(TARGET_BYTES - bytes)} KiB to spare)`
+      : `**NOT met**: ${kib(bytes)} KiB > 400 KiB (${kib(bytes - TARGET_BYTES)} KiB over)`;
   return [
-    `Target: the hardened static image (${s.image}, ${s.flavor}) adds less than 1 MiB over its payload (${kib(s.payloadBytes)} KiB):`,
+    `Target: the hardened static image (${s.image}, ${s.flavor}) adds at most 400 KiB over its payload (${kib(s.payloadBytes)} KiB); Google's distroless static is about 2 MiB:`,
     `- uncompressed (\`docker image inspect\` Size): ${verdict(un)}`,
     `- compressed (registry): ${verdict(co)}`,
   ];

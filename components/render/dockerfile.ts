@@ -42,6 +42,30 @@ export const SCRATCH_ACCOUNTS: readonly { readonly path: string; readonly lines:
  */
 export const SCRATCH_ACCOUNT_COPIES: readonly string[] = SCRATCH_ACCOUNTS.map((f) => [`COPY <<EOF ${f.path}`, ...f.lines, "EOF"].join("\n"));
 
+/** Where a builder stage writes the scratch account files the runtime copies. */
+export const SCRATCH_ACCOUNTS_DIR = "/golden-accounts";
+
+/**
+ * The builder step that writes the scratch account files: fixed text (no spec value), printf of
+ * single-quoted lines. Preferred to here-documents: an image's history then reads `COPY
+ * /golden-accounts/passwd /etc/passwd`, which tools that rebuild a Dockerfile from the history
+ * (Trivy's image configuration checks) can parse; a here-document's body is not in the history.
+ */
+export const SCRATCH_ACCOUNTS_RUN = `RUN ${jsonArray([
+  "/bin/sh",
+  "-c",
+  [`mkdir -p ${SCRATCH_ACCOUNTS_DIR}`, ...SCRATCH_ACCOUNTS.map((f) => `printf '%s\\n' ${f.lines.map((l) => `'${l}'`).join(" ")} > ${SCRATCH_ACCOUNTS_DIR}/${f.path.split("/").pop()}`)].join(" && "),
+])}`;
+
+/** The stage scratch's accounts come from: the first builder the runtime copies from, if any. */
+function scratchAccountsStage(image: ResolvedImage): string | undefined {
+  if (image.flavor !== "scratch") {
+    return undefined;
+  }
+  const names = new Set(image.builders.map((b) => b.name));
+  return image.copy.find((c) => c.from !== undefined && names.has(c.from))?.from;
+}
+
 /** Prepares (validates and resolves), then renders. Throws a ValidationError listing every problem. */
 export function renderDockerfile(spec: ImageSpec, policy: EnvironmentPolicy): string {
   return renderResolved(prepareOrThrow(spec, policy).image);
@@ -85,10 +109,14 @@ export function renderLines(image: ResolvedImage): RenderedLine[] {
   // Under strict hardening, what the runtime copies from a builder leaves it without setuid or
   // setgid bits: the whole stage is stripped, so globs and relative sources need no shell quoting.
   const copiedFrom = new Set(image.hardening === "strict" ? image.copy.map((c) => c.from) : []);
+  const accounts = scratchAccountsStage(image);
   image.builders.forEach((builder, i) => {
     lines.push(fixed(""), ...renderBuilder(builder, image, `builders[${i}]`));
     if (copiedFrom.has(builder.name)) {
       lines.push(fixed(`RUN ${jsonArray(["/bin/sh", "-c", STRIP_SETID])}`));
+    }
+    if (builder.name === accounts) {
+      lines.push(fixed(SCRATCH_ACCOUNTS_RUN));
     }
   });
   lines.push(fixed(""), ...renderRuntime(image));
@@ -141,7 +169,13 @@ function renderRuntime(image: ResolvedImage): RenderedLine[] {
   const out: RenderedLine[] = [{ text: `FROM ${image.base ?? "scratch"} AS ${RUNTIME_STAGE}`, source: image.base === undefined ? "" : "base" }];
   out.push(...renderArgs(image.args));
   if (image.flavor === "scratch") {
-    out.push(...SCRATCH_ACCOUNT_COPIES.flatMap((copy) => multiline(copy, "")));
+    const from = scratchAccountsStage(image);
+    // From the builder that wrote them; here-documents only when no builder is copied from.
+    out.push(
+      ...(from !== undefined
+        ? SCRATCH_ACCOUNTS.map((f) => fixed(`COPY --from=${from} ${jsonArray([`${SCRATCH_ACCOUNTS_DIR}/${f.path.split("/").pop()}`, f.path])}`))
+        : SCRATCH_ACCOUNT_COPIES.flatMap((copy) => multiline(copy, ""))),
+    );
   }
   if (image.packages.length > 0) {
     // Runtime flavors with a package manager install as root, before USER drops privileges.

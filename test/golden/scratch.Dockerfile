@@ -6,18 +6,11 @@ WORKDIR /src
 COPY [".","/src"]
 RUN ["/bin/sh","-c","mkdir -p /out && gcc -static -Os -s -o /out/app main.c"]
 RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]
+RUN ["/bin/sh","-c","mkdir -p /golden-accounts && printf '%s\\n' 'root:x:0:0:root:/root:/sbin/nologin' 'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin' 'nonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin' > /golden-accounts/passwd && printf '%s\\n' 'root:x:0:' 'nobody:x:65534:' 'nonroot:x:65532:' > /golden-accounts/group"]
 
 FROM scratch AS runtime
-COPY <<EOF /etc/passwd
-root:x:0:0:root:/root:/sbin/nologin
-nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin
-nonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin
-EOF
-COPY <<EOF /etc/group
-root:x:0:
-nobody:x:65534:
-nonroot:x:65532:
-EOF
+COPY --from=build ["/golden-accounts/passwd","/etc/passwd"]
+COPY --from=build ["/golden-accounts/group","/etc/group"]
 COPY --from=build --chown=65532:65532 ["/out/app","/app/app"]
 ENV APP_MODE="production" \
     TZ="UTC"

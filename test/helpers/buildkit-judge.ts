@@ -123,7 +123,13 @@ interface IntendedStage {
 /** Strict hardening's setuid/setgid strip (CIS Docker Benchmark 4.8), as a builder stage runs it. */
 const STRIP_SETID = "find / -xdev -type f -perm /6000 -exec chmod a-s {} +";
 
-/** A scratch runtime's account files: root, nobody and nonroot 65532, as here-documents. */
+/** The builder step writing scratch's account files (from the intent: root, nobody, nonroot 65532). */
+const ACCOUNTS_SCRIPT =
+  "mkdir -p /golden-accounts" +
+  " && printf '%s\\n' 'root:x:0:0:root:/root:/sbin/nologin' 'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin' 'nonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin' > /golden-accounts/passwd" +
+  " && printf '%s\\n' 'root:x:0:' 'nobody:x:65534:' 'nonroot:x:65532:' > /golden-accounts/group";
+
+/** A scratch runtime's account files as here-documents (when no builder is copied from). */
 const SCRATCH_ACCOUNTS: readonly Intended[] = [
   {
     keyword: "COPY",
@@ -174,7 +180,22 @@ export function intendedStages(image: ResolvedImage): IntendedStage[] {
       ...(image.hardening === "strict" && image.copy.some((c) => c.from === b.name) ? [{ keyword: "RUN", flags: [], json: true, args: ["/bin/sh", "-c", STRIP_SETID] }] : []),
     ],
   }));
-  const runtime: Intended[] = [...argLines(), ...(image.flavor === "scratch" ? SCRATCH_ACCOUNTS : [])];
+  // scratch: the account files come from the first builder the runtime copies from, which writes
+  // them last; here-documents only when there is none.
+  const builderNames = new Set(image.builders.map((b) => b.name));
+  const accountsFrom = image.flavor === "scratch" ? image.copy.find((c) => c.from !== undefined && builderNames.has(c.from))?.from : undefined;
+  if (accountsFrom !== undefined) {
+    const stage = stages.find((st) => st.name === accountsFrom) as IntendedStage;
+    (stage.instructions as Intended[]).push({ keyword: "RUN", flags: [], json: true, args: ["/bin/sh", "-c", ACCOUNTS_SCRIPT] });
+  }
+  const runtime: Intended[] = [
+    ...argLines(),
+    ...(image.flavor !== "scratch"
+      ? []
+      : accountsFrom !== undefined
+        ? ["passwd", "group"].map((f) => ({ keyword: "COPY", flags: [`--from=${accountsFrom}`], json: true, args: [`/golden-accounts/${f}`, `/etc/${f}`], literal: true }))
+        : SCRATCH_ACCOUNTS),
+  ];
   if (image.packages.length > 0) {
     const manager = image.runtimePackageManager !== "none" ? image.runtimePackageManager : image.flavor === "alpine" ? "apk" : "apt";
     runtime.push({ keyword: "USER", flags: [], args: ["0:0"], literal: true }, install(manager, image.packages));

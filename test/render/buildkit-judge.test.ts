@@ -45,15 +45,24 @@ describe("the judge can tell the renderer's hardening from a near miss", () => {
   const text = renderDockerfile(scratch, PROD);
   const problemsOf = (changed: string) => judgeProblems(judgeDockerfile(changed), resolveImage(scratch, PROD));
 
-  it("GIVEN scratch's account file with one more account THEN a here-document it did not mean", () => {
-    const tampered = text.replace("nobody:x:65534:65534:", "toor:x:0:0:toor:/:/bin/sh\nnobody:x:65534:65534:");
+  it("GIVEN scratch's account file (here-document form) with one more account THEN a here-document it did not mean", () => {
+    const bare = { ...scratch, builders: [], copy: [{ src: "app", dest: "/app" }], entrypoint: ["/app"] };
+    const heredoc = renderDockerfile(bare, PROD);
+    const tampered = heredoc.replace("nobody:x:65534:65534:", "toor:x:0:0:toor:/:/bin/sh\nnobody:x:65534:65534:");
+    expect(tampered).not.toBe(heredoc);
+    expect(judgeProblems(judgeDockerfile(heredoc), resolveImage(bare, PROD))).toEqual([]);
+    expect(judgeProblems(judgeDockerfile(tampered), resolveImage(bare, PROD))).toEqual([expect.stringMatching(/^stage 0 \(runtime\): a here-document "EOF" on line \d+ swallows lines/)]);
+  });
+
+  it("GIVEN scratch's accounts written by the builder with one more account THEN a command it did not mean", () => {
+    const tampered = text.replace("'nobody:x:65534:65534:", "'toor:x:0:0:toor:/:/bin/sh' 'nobody:x:65534:65534:");
     expect(tampered).not.toBe(text);
-    expect(problemsOf(tampered)).toEqual([expect.stringMatching(/^stage 1 \(runtime\): a here-document "EOF" on line \d+ swallows lines/)]);
+    expect(problemsOf(tampered).join("\n")).toMatch(/stage 0 \(build\) instruction 4 \(RUN, line \d+\): arguments .*toor/);
   });
 
   it("GIVEN a builder stage without the setuid strip THEN BuildKit sees one instruction less than meant", () => {
     const stripped = text.replace('RUN ["/bin/sh","-c","find / -xdev -type f -perm /6000 -exec chmod a-s {} +"]\n', "");
     expect(stripped).not.toBe(text);
-    expect(problemsOf(stripped)).toContain("stage 0 (build): BuildKit sees 3 instructions (WORKDIR COPY RUN), the spec means 4 (WORKDIR COPY RUN RUN)");
+    expect(problemsOf(stripped)).toContain("stage 0 (build): BuildKit sees 4 instructions (WORKDIR COPY RUN RUN), the spec means 5 (WORKDIR COPY RUN RUN RUN)");
   });
 });

@@ -96,7 +96,8 @@ describe("strict hardening strips setuid and setgid bits (CIS Docker Benchmark 4
 
   it.each(FLAVOR_FIXTURES)("%s: the builder stage the runtime copies from ends with the strip", (_flavor, spec) => {
     const [, build] = stages(renderDockerfile(spec, PROD));
-    expect(build.trimEnd().split("\n").pop()).toBe(STRIP);
+    // scratch: the accounts the runtime copies are written after it (fixed text, no setuid file).
+    expect(build.trimEnd().split("\n").filter((l) => !l.includes("/golden-accounts")).pop()).toBe(STRIP);
     // Standard hardening leaves the builder as written.
     expect(renderDockerfile({ ...spec, hardening: "standard", entrypoint: spec.entrypoint }, PROD)).not.toContain(STRIP);
   });
@@ -125,28 +126,37 @@ describe("strict hardening strips setuid and setgid bits (CIS Docker Benchmark 4
 
 describe("scratch gets the accounts user lookups need", () => {
   const [, scratch] = FLAVOR_FIXTURES.find(([f]) => f === "scratch")!;
+  const PASSWD = ["root:x:0:0:root:/root:/sbin/nologin", "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin", "nonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin"];
+  const GROUP = ["root:x:0:", "nobody:x:65534:", "nonroot:x:65532:"];
 
-  it.each(["strict", "standard"] as const)("under %s hardening: /etc/passwd and /etc/group with root, nobody and nonroot 65532, first in the runtime", (hardening) => {
-    const runtime = renderDockerfile({ ...scratch, hardening }, PROD).split("FROM scratch AS runtime\n")[1];
-    expect(runtime.startsWith(
-      [
-        "COPY <<EOF /etc/passwd",
-        "root:x:0:0:root:/root:/sbin/nologin",
-        "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin",
-        "nonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin",
-        "EOF",
-        "COPY <<EOF /etc/group",
-        "root:x:0:",
-        "nobody:x:65534:",
-        "nonroot:x:65532:",
-        "EOF",
-        "COPY --from=build",
-      ].join("\n"),
-    )).toBe(true);
+  it.each(["strict", "standard"] as const)("under %s hardening: the builder writes /etc/passwd and /etc/group (root, nobody, nonroot 65532) and the runtime copies them first", (hardening) => {
+    const text = renderDockerfile({ ...scratch, hardening }, PROD);
+    const [builder, runtime] = text.split("FROM scratch AS runtime\n");
+    const write = builder.trimEnd().split("\n").pop() as string;
+    const script = JSON.parse(write.slice("RUN ".length))[2] as string;
+    // The shell's own reading of the script: what the files hold.
+    const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "golden-accounts-"));
+    try {
+      require("child_process").execFileSync("/bin/sh", ["-c", script.replace(/\/golden-accounts/g, dir)]);
+      expect(fs.readFileSync(path.join(dir, "passwd"), "utf8")).toBe(`${PASSWD.join("\n")}\n`);
+      expect(fs.readFileSync(path.join(dir, "group"), "utf8")).toBe(`${GROUP.join("\n")}\n`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(runtime.startsWith('COPY --from=build ["/golden-accounts/passwd","/etc/passwd"]\nCOPY --from=build ["/golden-accounts/group","/etc/group"]\nCOPY --from=build --chown=')).toBe(true);
+    // No here-document: tools that rebuild a Dockerfile from the image's history can read it.
+    expect(text).not.toContain("<<");
   });
 
-  it.each(FLAVOR_FIXTURES.filter(([f]) => f !== "scratch"))("%s keeps its base's accounts: no here-document", (_flavor, spec) => {
-    expect(renderDockerfile(spec, PROD)).not.toContain("<<");
+  it("GIVEN no builder to copy from THEN the account files are here-documents", () => {
+    const text = renderDockerfile({ ...scratch, builders: [], copy: [{ src: "app", dest: "/app" }], entrypoint: ["/app"] }, PROD);
+    expect(text.split("FROM scratch AS runtime\n")[1].startsWith(["COPY <<EOF /etc/passwd", ...PASSWD, "EOF", "COPY <<EOF /etc/group", ...GROUP, "EOF"].join("\n"))).toBe(true);
+  });
+
+  it.each(FLAVOR_FIXTURES.filter(([f]) => f !== "scratch"))("%s keeps its base's accounts: no here-document, no account files written", (_flavor, spec) => {
+    const text = renderDockerfile(spec, PROD);
+    expect(text).not.toContain("<<");
+    expect(text).not.toContain("/golden-accounts");
   });
 });
 
