@@ -41,6 +41,13 @@ helm="$(mktemp -d)"
 bash scripts/install-helm.sh --chart >"$helm/out" 2>"$helm/log" &
 helm_pid=$!
 
+# Images carry the revision of the last commit that touched their context: a shallow clone
+# cannot tell it (the label is then left out and the linter test fails), so deepen one first.
+if [[ "$(git rev-parse --is-shallow-repository 2>/dev/null)" == true ]]; then
+  say "shallow clone: fetching the history (source revision labels)"
+  git fetch --quiet --unshallow || echo "git fetch --unshallow failed: images will carry no revision label" >&2
+fi
+
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "npm ci"
   npm ci --no-audit --no-fund
