@@ -78,7 +78,8 @@ describe.each(["dev", "staging", "prod"])("the %s stack", (env) => {
       const froms = (build.inputs.dockerfile.inline as string).split("\n").filter((l) => l.startsWith("FROM ") && !l.startsWith("FROM scratch"));
       for (const from of froms) {
         if (env === "dev") {
-          expect(from).toMatch(/^FROM mirror\.example\.internal\/hub\//);
+          // A multi-platform image's builders run on the build platform.
+          expect(from).toMatch(/^FROM (--platform=\$BUILDPLATFORM )?mirror\.example\.internal\/hub\//);
         } else {
           expect(from).toMatch(/@sha256:[a-f0-9]{64} AS /);
         }
