@@ -42,10 +42,10 @@ function keyPair(name: string): { key: string; pub: string } {
 let pipelineKey: { key: string; pub: string };
 let otherKey: { key: string; pub: string };
 
-/** A fresh copy of a base image in its own repository, by digest. */
+/** A fresh copy of a base image in its own repository, by digest (an index stays the index). */
 function image(name: string): string {
   const repo = `${registry}/golden-admission-${run}/${name}`;
-  must(spawnSync("skopeo", ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", `docker://${base}`, `docker://${repo}:v1`], { env, encoding: "utf8" }), "skopeo copy");
+  must(spawnSync("skopeo", ["copy", "--all", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false", `docker://${base}`, `docker://${repo}:v1`], { env, encoding: "utf8" }), "skopeo copy");
   return `${repo}@${base.slice(base.indexOf("@") + 1)}`;
 }
 
