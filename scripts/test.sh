@@ -68,28 +68,20 @@ fi
 
 say "setup: engine, registry, offline bases"
 bash scripts/setup.sh >/dev/null
-say "supply-chain tools (cosign, Syft, Grype, Trivy) and the offline vulnerability databases"
-if ! wait "$supply_pid"; then
-  cat "$supply/log" >&2
-  echo "installing the supply-chain tools failed (messages above). Fix: bash scripts/supply-chain.sh" >&2
-  exit 1
-fi
-grep -E "built|building" "$supply/log" >&2 || true
+# await_install PID LOG WHAT FIX: a background install's end; its log when it failed, else what it built.
+await_install() {
+  say "$3"
+  if ! wait "$1"; then
+    cat "$2" >&2
+    echo "installing the $3 failed (messages above). Fix: $4" >&2
+    exit 1
+  fi
+  grep -E "built|building|installed" "$2" >&2 || true
+}
+await_install "$supply_pid" "$supply/log" "supply-chain tools (cosign, Syft, Grype, Trivy) and the offline vulnerability databases" "bash scripts/supply-chain.sh"
 eval "$(cat "$supply/env")"
-say "Kyverno CLI, AWS CLI and moto"
-if ! wait "$extra_pid"; then
-  cat "$extra/log" >&2
-  echo "installing the Kyverno CLI or the AWS tools failed (messages above). Fix: bash scripts/install-kyverno.sh; bash scripts/install-aws-tools.sh" >&2
-  exit 1
-fi
-grep -E "built|installed" "$extra/log" >&2 || true
-say "Helm and the Harbor chart"
-if ! wait "$helm_pid"; then
-  cat "$helm/log" >&2
-  echo "installing Helm or the Harbor chart failed (messages above). Fix: bash scripts/install-helm.sh --chart" >&2
-  exit 1
-fi
-grep -E "built" "$helm/log" >&2 || true
+await_install "$extra_pid" "$extra/log" "Kyverno CLI, AWS CLI and moto" "bash scripts/install-kyverno.sh; bash scripts/install-aws-tools.sh"
+await_install "$helm_pid" "$helm/log" "Helm and the Harbor chart" "bash scripts/install-helm.sh --chart"
 say "qemu-user-static for the arm64 images ($(bash scripts/install-qemu.sh))"
 say "checkov"
 GOLDEN_CHECKOV="$(bash scripts/install-checkov.sh | tail -n 1)"
