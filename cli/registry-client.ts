@@ -131,6 +131,32 @@ export class RegistryClient {
     return ((await blob.json()) as { config?: { User?: string; Labels?: Record<string, string>; Env?: string[] } }).config ?? {};
   }
 
+  /**
+   * The platforms (`os/architecture`) an image serves: an index's manifests (attestation entries
+   * of `unknown/unknown` left out), or a single manifest's configuration.
+   */
+  async platformsOf(path: string, reference: string): Promise<string[]> {
+    const res = await this.request(`/v2/${path}/manifests/${reference}`, `reading the manifest of ${path}:${reference}`, { accept: MANIFEST_TYPES });
+    if (!res.ok) {
+      throw new RegistryError(`registry ${this.address} answered HTTP ${res.status} for ${path}:${reference}`);
+    }
+    const manifest = (await res.json()) as { config?: { digest: string }; manifests?: { platform?: { os?: string; architecture?: string; variant?: string } }[] };
+    if (manifest.manifests !== undefined) {
+      return manifest.manifests
+        .map((m) => `${m.platform?.os ?? "unknown"}/${m.platform?.architecture ?? "unknown"}${m.platform?.variant !== undefined ? `/${m.platform.variant}` : ""}`)
+        .filter((p) => !p.startsWith("unknown/"));
+    }
+    if (manifest.config === undefined) {
+      throw new RegistryError(`registry ${this.address} sent a manifest without config for ${path}:${reference}`);
+    }
+    const blob = await this.request(`/v2/${path}/blobs/${manifest.config.digest}`, `reading the config of ${path}:${reference}`);
+    if (!blob.ok) {
+      throw new RegistryError(`registry ${this.address} answered HTTP ${blob.status} for the config of ${path}:${reference}`);
+    }
+    const config = (await blob.json()) as { os?: string; architecture?: string; variant?: string };
+    return [`${config.os ?? "unknown"}/${config.architecture ?? "unknown"}${config.variant !== undefined ? `/${config.variant}` : ""}`];
+  }
+
   /** Tags of a repository; [] when the repository does not exist. */
   async tags(path: string): Promise<string[]> {
     const res = await this.request(`/v2/${path}/tags/list`, `listing the tags of ${path}`);

@@ -129,6 +129,17 @@ export async function pinSpec(
       throw new StepFailure(`${property} "${ref}" is served at ${digest}, not at the pinned digest. Fix: update the pin`);
     }
     digests[property] = digest;
+    // The runtime stage is built FROM the base for every target platform: a base that lacks one
+    // would be used for it anyway (BuildKit only warns) and give an image of the wrong machine.
+    if (property === "base" && spec.platforms !== undefined) {
+      const served = await clients(parsed.host).platformsOf(parsed.path, digest);
+      const missing = spec.platforms.filter((p) => !served.includes(p));
+      if (missing.length > 0) {
+        throw new StepFailure(
+          `base "${ref}" serves ${served.join(", ") || "no platform"}, not ${missing.join(", ")} of platforms ${JSON.stringify(spec.platforms)}. Fix: use a base whose index has every platform (the offline distroless static and cc bases have linux/amd64 and linux/arm64), or remove ${missing.join(", ")} from platforms`,
+        );
+      }
+    }
   }
   let labelled: ImageSpec;
   try {

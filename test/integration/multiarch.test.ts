@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ImageSpec } from "../../components/spec";
-import { ImageResult, runLocalPipeline } from "../../executors/local";
+import { ImageResult, runLocalPipeline, StepError } from "../../executors/local";
 import { configValuesFromStackFile, parseStackConfig } from "../../stacks/config";
 import { assertEngine, docker, ROOT, testEnv, TestEnv } from "./helpers/env";
 
@@ -150,4 +150,30 @@ describe.each(["hello-static", "hello-cc"])("the %s image", (name) => {
     expect(out).toBe("hello from a golden image: uid=65532 gid=65532\n");
     expect(docker(["image", "inspect", "--format", "{{.Architecture}}", ref]).stdout.trim()).toBe("arm64");
   });
+});
+
+it("GIVEN a base without every platform THEN the pin step stops before anything is built, naming base and platforms", async () => {
+  // distroless-base is served for linux/amd64 only: BuildKit would build the arm64 image on it
+  // anyway (it only warns), an image of the wrong machine that scans clean.
+  const config = parseStackConfig(configValuesFromStackFile(YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"))));
+  const base = config.images.find((i) => i.name === "hello-base") as ImageSpec;
+  const name = `wrong-platform-${process.pid}`;
+  let error: unknown;
+  try {
+    await runLocalPipeline({
+      images: [{ ...base, name, platforms: ["linux/amd64", "linux/arm64"] }],
+      policy: config.policy,
+      registry: env.registry,
+      auth: { username: env.username, password: env.password },
+      mirror: env.mirror,
+      repositoryPrefix: "it-multiarch/",
+      projectDir: ROOT,
+    });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(StepError);
+  expect((error as StepError).step).toBe("pin");
+  expect((error as StepError).message).toMatch(/base ".*distroless\/base-debian12:nonroot" serves linux\/amd64, not linux\/arm64 of platforms \["linux\/amd64","linux\/arm64"\]\. Fix: /);
+  expect(await env.client.tags(`it-multiarch/${name}`)).toEqual([]);
 });
