@@ -1,7 +1,7 @@
-# Helpers shared by the image-lint checks. Their input is one document per image, written by
-# test/integration/helpers/image-lint.ts: the image's OCI config (as Trivy read it from the
-# registry) and every entry of its `docker export` (path, type, mode with the setuid/setgid bits,
-# uid, gid) plus the text of /etc/passwd and /etc/group.
+# Helpers shared by the image-lint checks. Their input is one document per image and platform,
+# written by test/integration/helpers/image-lint.ts: the image's OCI config (as Trivy read it
+# from the registry) and every entry of its `docker export` (path, type, mode with the
+# setuid/setgid bits, uid, gid) plus the text of /etc/passwd and /etc/group.
 package lib.imagelint
 
 import rego.v1

@@ -1,6 +1,7 @@
 /**
  * The image linter, the external judge of built images (CIS Docker Benchmark, section 4), in two
- * halves that both run on Trivy (v0.74.0, installed by scripts/supply-chain.sh), offline:
+ * halves that both run on Trivy (v0.74.0, installed by scripts/supply-chain.sh), offline, on every
+ * platform of an image (an OCI index is judged per platform manifest, no emulation needed):
  *
  * - Trivy's own image configuration checks (`trivy image --image-config-scanners misconfig`):
  *   the checks embedded in the binary, read from the registry like a cluster would pull it
@@ -25,9 +26,11 @@ import { DOCKER } from "./env";
 export const TRIVY_VERSION = "0.74.0";
 export const CHECKS_DIR = path.join(__dirname, "..", "..", "..", "policy", "image-lint");
 
-/** One check's verdict on one image. */
+/** One check's verdict on one platform of one image. */
 export interface LintResult {
   readonly image: string;
+  /** os/arch[/variant], e.g. linux/arm64. */
+  readonly platform: string;
   /** Check id: DS-nnnn (Trivy's own) or GIL-nnnn (policy/image-lint). */
   readonly check: string;
   readonly title: string;
@@ -50,6 +53,8 @@ export interface FileEntry {
 /** What the GIL checks read: see policy/image-lint/lib.rego. */
 export interface LintDocument {
   readonly image: string;
+  readonly platform: string;
+  /** The platform's own manifest, repo@sha256:... */
   readonly reference: string;
   readonly config: unknown;
   readonly files: readonly FileEntry[];
@@ -60,6 +65,74 @@ export interface LintDocument {
 export interface Registry {
   readonly username: string;
   readonly password: string;
+}
+
+/** One platform of one built image: the unit the linter judges. */
+export interface PlatformImage {
+  readonly image: string;
+  readonly platform: string;
+  /**
+   * `repo@sha256:<the platform's own manifest>`, never the index: the engine keeps one platform
+   * per reference, so `docker create` of an index reference may reuse another platform's image.
+   */
+  readonly ref: string;
+  /** Digest of the platform's config: the image id both Trivy and the engine report. */
+  readonly configDigest: string;
+}
+
+/** `image (platform)`: how results are named in the output. */
+export const targetName = (t: { image: string; platform: string }) => `${t.image} (${t.platform})`;
+
+const INDEX_TYPES = ["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
+const MANIFEST_ACCEPT = [...INDEX_TYPES, "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json"].join(", ");
+
+interface OciPlatform {
+  readonly os: string;
+  readonly architecture: string;
+  readonly variant?: string;
+}
+const platformOf = (p: OciPlatform) => [p.os, p.architecture, ...(p.variant !== undefined && p.variant !== "" ? [p.variant] : [])].join("/");
+
+/**
+ * Every platform of `ref` (`host/repo[:tag]@sha256:...`), read from the registry: each manifest
+ * of an index (attestation entries, platform unknown/unknown, are not images), or the image
+ * itself with the platform its config names.
+ */
+export async function platformImages(image: string, ref: string, registry: Registry): Promise<PlatformImage[]> {
+  const at = ref.indexOf("@");
+  const slash = ref.indexOf("/");
+  if (at === -1 || slash === -1 || slash > at) throw new Error(`${image}: ${ref} is not a reference by digest (host/repository@sha256:...)`);
+  const host = ref.slice(0, slash);
+  const named = ref.slice(slash + 1, at);
+  // A tag before the digest is not part of the repository.
+  const repository = named.lastIndexOf(":") > named.lastIndexOf("/") ? named.slice(0, named.lastIndexOf(":")) : named;
+  const get = async (what: string): Promise<unknown> => {
+    const url = `http://${host}/v2/${repository}/${what}`;
+    const res = await fetch(url, {
+      headers: { Authorization: `Basic ${Buffer.from(`${registry.username}:${registry.password}`).toString("base64")}`, Accept: MANIFEST_ACCEPT },
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} (reading ${image} from the registry)`);
+    return res.json();
+  };
+  const one = async (digest: string, expected?: OciPlatform): Promise<PlatformImage> => {
+    const manifest = (await get(`manifests/${digest}`)) as { config?: { digest: string } };
+    if (manifest.config === undefined) throw new Error(`${image}: manifest ${digest} has no config`);
+    const config = (await get(`blobs/${manifest.config.digest}`)) as OciPlatform;
+    const platform = platformOf(config);
+    // The index entry and the config must agree, or the wrong image would be judged as this platform.
+    if (expected !== undefined && platformOf(expected) !== platform) {
+      throw new Error(`${image}: the index lists ${digest} as ${platformOf(expected)} but its config says ${platform}`);
+    }
+    return { image, platform, ref: `${host}/${repository}@${digest}`, configDigest: manifest.config.digest };
+  };
+  const top = (await get(`manifests/${ref.slice(at + 1)}`)) as { manifests?: { digest: string; platform?: OciPlatform }[] };
+  if (top.manifests === undefined) return [await one(ref.slice(at + 1))];
+  // An entry without platform is judged by what its config says.
+  const images = top.manifests.filter((m) => !(m.platform?.os === "unknown" && m.platform.architecture === "unknown"));
+  const out: PlatformImage[] = [];
+  for (const m of images) out.push(await one(m.digest, m.platform));
+  return out.sort((a, b) => (a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0));
 }
 
 /**
@@ -113,24 +186,25 @@ interface TrivyMisconfig {
   Status: string;
 }
 interface TrivyReport {
-  Metadata?: { ImageConfig?: unknown };
+  Metadata?: { ImageConfig?: unknown; ImageID?: string };
   Results?: { Target: string; Class: string; Type: string; Misconfigurations?: TrivyMisconfig[] }[];
 }
 
-function toResults(image: string, misconfigs: readonly TrivyMisconfig[]): LintResult[] {
+function toResults(target: { image: string; platform: string }, misconfigs: readonly TrivyMisconfig[]): LintResult[] {
   return misconfigs.map((m) => {
     if (m.Status !== "PASS" && m.Status !== "FAIL") {
-      throw new Error(`Trivy reported ${m.ID} on ${image} with status ${m.Status} (expected PASS or FAIL)`);
+      throw new Error(`Trivy reported ${m.ID} on ${targetName(target)} with status ${m.Status} (expected PASS or FAIL)`);
     }
-    return { image, check: m.ID, title: m.Title, status: m.Status, message: m.Message, severity: m.Severity };
+    return { image: target.image, platform: target.platform, check: m.ID, title: m.Title, status: m.Status, message: m.Message, severity: m.Severity };
   });
 }
 
 /**
- * Trivy's image configuration checks on `ref`, read from the registry. Returns every check's
- * verdict (passes too, so a run that checked nothing cannot pass) and the config Trivy read.
+ * Trivy's image configuration checks on one platform's manifest, read from the registry (config
+ * and history only: no emulation). Returns every check's verdict (passes too, so a run that
+ * checked nothing cannot pass), the config Trivy read and the image id it judged.
  */
-export function trivyImageConfig(binary: string, image: string, ref: string, registry: Registry, platform: string): { results: LintResult[]; config: unknown } {
+export function trivyImageConfig(binary: string, target: PlatformImage, registry: Registry): { results: LintResult[]; config: unknown; imageId: string } {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "image-lint-"));
   try {
     const args = [
@@ -140,22 +214,22 @@ export function trivyImageConfig(binary: string, image: string, ref: string, reg
       "--scanners", "",
       "--image-config-scanners", "misconfig",
       "--image-src", "remote",
-      "--platform", platform,
+      "--platform", target.platform,
       // Plain HTTP: the local registry listens on 127.0.0.1 without TLS.
       "--insecure",
       "--include-non-failures",
       "--cache-dir", path.join(scratch, "cache"),
       ...OFFLINE_ARGS,
       "--format", "json",
-      ref,
+      target.ref,
     ];
     const report = JSON.parse(runTrivy(binary, args, trivyEnv(scratch, registry), scratch)) as TrivyReport;
     const config = report.Metadata?.ImageConfig;
     if (config === undefined) {
-      throw new Error(`trivy image ${ref} reported no image config`);
+      throw new Error(`trivy image ${target.ref} reported no image config`);
     }
     const misconfigs = (report.Results ?? []).filter((r) => r.Class === "config").flatMap((r) => r.Misconfigurations ?? []);
-    return { results: toResults(image, misconfigs), config };
+    return { results: toResults(target, misconfigs), config, imageId: report.Metadata?.ImageID ?? "" };
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
@@ -167,11 +241,11 @@ export function trivyFileChecks(binary: string, documents: readonly LintDocument
   try {
     const dir = path.join(scratch, "docs");
     fs.mkdirSync(dir);
-    const byFile = new Map<string, string>();
+    const byFile = new Map<string, { image: string; platform: string }>();
     for (const doc of documents) {
-      const file = `${doc.image.replace(/[^A-Za-z0-9._-]+/g, "_")}.json`;
-      if (byFile.has(file)) throw new Error(`two images map to ${file}`);
-      byFile.set(file, doc.image);
+      const file = `${`${doc.image}_${doc.platform}`.replace(/[^A-Za-z0-9._-]+/g, "_")}.json`;
+      if (byFile.has(file)) throw new Error(`two documents map to ${file}`);
+      byFile.set(file, { image: doc.image, platform: doc.platform });
       fs.writeFileSync(path.join(dir, file), JSON.stringify(doc));
     }
     const args = [
@@ -188,18 +262,18 @@ export function trivyFileChecks(binary: string, documents: readonly LintDocument
     ];
     const report = JSON.parse(runTrivy(binary, args, trivyEnv(scratch), scratch)) as TrivyReport;
     return (report.Results ?? []).flatMap((r) => {
-      const image = byFile.get(path.basename(r.Target));
-      if (image === undefined) throw new Error(`trivy config reported on ${r.Target}, which is not a judged document`);
+      const target = byFile.get(path.basename(r.Target));
+      if (target === undefined) throw new Error(`trivy config reported on ${r.Target}, which is not a judged document`);
       // Trivy's embedded checks for JSON (none today) would be judged too; only ours are expected.
-      return toResults(image, r.Misconfigurations ?? []);
+      return toResults(target, r.Misconfigurations ?? []);
     });
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-/** The document the GIL checks read for one image: its config and its `docker export`. */
-export function lintDocument(image: string, reference: string, config: unknown, exported: Buffer): LintDocument {
+/** The document the GIL checks read for one platform of an image: its config and its `docker export`. */
+export function lintDocument(target: PlatformImage, config: unknown, exported: Buffer): LintDocument {
   const etc: { passwd?: string; group?: string } = {};
   const files: FileEntry[] = [];
   for (const entry of readTar(exported)) {
@@ -208,18 +282,27 @@ export function lintDocument(image: string, reference: string, config: unknown, 
       etc[entry.header.path === "/etc/passwd" ? "passwd" : "group"] = entry.content.toString("utf8");
     }
   }
-  return { image, reference, config, files, etc };
+  return { image: target.image, platform: target.platform, reference: target.ref, config, files, etc };
 }
 
-/** `docker export` of a container created (never started) from `ref`; the engine must have pulled it. */
-export function dockerExport(ref: string): Buffer {
-  const create = spawnSync(DOCKER, ["create", ref], { encoding: "utf8" });
-  if (create.status !== 0) throw new Error(`docker create ${ref} failed: ${create.stderr}`);
-  const id = create.stdout.trim();
+function dockerRun(args: string[]): string {
+  const run = spawnSync(DOCKER, args, { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`docker ${args.join(" ")} failed: ${run.stderr || run.error?.message}`);
+  return run.stdout.trim();
+}
+
+/**
+ * `docker export` of a container created (never started, so no emulation) from the platform's own
+ * manifest, pulled for that platform; and the id of the image the engine created it from.
+ */
+export function dockerExport(target: PlatformImage): { tar: Buffer; imageId: string } {
+  dockerRun(["pull", "--quiet", "--platform", target.platform, target.ref]);
+  const imageId = dockerRun(["image", "inspect", "--format", "{{.Id}}", target.ref]);
+  const id = dockerRun(["create", "--platform", target.platform, target.ref]);
   try {
     const out = spawnSync(DOCKER, ["export", id], { maxBuffer: 4 * 1024 * 1024 * 1024 });
-    if (out.status !== 0) throw new Error(`docker export of ${ref} failed: ${out.stderr.toString()}`);
-    return out.stdout;
+    if (out.status !== 0) throw new Error(`docker export of ${target.ref} failed: ${out.stderr.toString()}`);
+    return { tar: out.stdout, imageId };
   } finally {
     spawnSync(DOCKER, ["rm", "-f", id]);
   }
@@ -308,19 +391,29 @@ function parsePax(data: Buffer): Record<string, string> {
   return out;
 }
 
-/** An accepted finding: which image, which check, why. */
+/**
+ * An accepted finding: which image, which check, why; on every platform of the image unless
+ * `platform` names one (a finding of one architecture's base, say).
+ */
 export interface LintException {
   readonly image: string;
   readonly check: string;
+  readonly platform?: string;
   readonly reason: string;
 }
 
 const exceptionSchema = z.strictObject({
   image: z.string().min(1, "an image name of a stack (spec `name`)"),
   check: z.string().regex(/^(DS|GIL)-\d{4}$/, "a check id such as DS-0002 (Trivy) or GIL-0004 (policy/image-lint)"),
+  platform: z
+    .string()
+    .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, "a platform such as linux/arm64 (os/arch[/variant]); leave it out to accept the finding on every platform")
+    .optional(),
   reason: z.string().trim().min(20, "a reason a reviewer can judge (at least 20 characters)"),
 });
 const exceptionsFileSchema = z.strictObject({ exceptions: z.array(exceptionSchema).nullable() });
+
+const ALL = "every platform";
 
 export function loadLintExceptions(file: string): LintException[] {
   const parsed = exceptionsFileSchema.safeParse(YAML.parse(fs.readFileSync(file, "utf8")));
@@ -329,23 +422,62 @@ export function loadLintExceptions(file: string): LintException[] {
     throw new Error(`${file} is not a valid exceptions file:\n${problems.join("\n")}`);
   }
   const list = parsed.data.exceptions ?? [];
-  const seen = new Set<string>();
+  const seen = new Map<string, string[]>();
   for (const e of list) {
     const key = `${e.image} ${e.check}`;
-    if (seen.has(key)) throw new Error(`${file} lists ${e.check} for ${e.image} twice. Fix: keep one entry`);
-    seen.add(key);
+    const where = e.platform ?? ALL;
+    const before = seen.get(key) ?? [];
+    if (before.includes(where)) throw new Error(`${file} lists ${e.check} for ${e.image} on ${where} twice. Fix: keep one entry`);
+    // One entry for every platform and one for a single platform would overlap.
+    if (before.length > 0 && (where === ALL || before.includes(ALL))) {
+      throw new Error(`${file} lists ${e.check} for ${e.image} on ${ALL} and on ${[...before, where].filter((w) => w !== ALL).join(", ")}. Fix: keep the entry without platform, or one entry per platform`);
+    }
+    seen.set(key, [...before, where]);
   }
   return list;
 }
 
+const covers = (e: LintException, r: LintResult) => e.image === r.image && e.check === r.check && (e.platform === undefined || e.platform === r.platform);
+
 /** Failed verdicts no exception accepts. */
 export function unexpectedFindings(results: readonly LintResult[], exceptions: readonly LintException[]): LintResult[] {
-  return results.filter((r) => r.status === "FAIL" && !exceptions.some((e) => e.image === r.image && e.check === r.check));
+  return results.filter((r) => r.status === "FAIL" && !exceptions.some((e) => covers(e, r)));
 }
 
-/** Exceptions that match no failed verdict any more. */
-export function staleExceptions(results: readonly LintResult[], exceptions: readonly LintException[]): LintException[] {
-  return exceptions.filter((e) => !results.some((r) => r.status === "FAIL" && r.image === e.image && r.check === e.check));
+/** An exception that is not needed, or not needed on some of the platforms it covers. */
+export interface StaleException {
+  readonly exception: LintException;
+  /** Platforms it covers where the check does not fail; [] when nothing it names was judged. */
+  readonly passing: readonly string[];
+  readonly message: string;
 }
 
-export const describeResult = (r: LintResult) => `${r.image}: ${r.check} (${r.title}): ${r.message}`;
+/**
+ * Exceptions that match no failed verdict on some platform they cover. An entry without
+ * `platform` must match a failure on every judged platform of its image, so it never accepts
+ * in advance a finding on a platform where the image is clean today.
+ */
+export function staleExceptions(results: readonly LintResult[], exceptions: readonly LintException[]): StaleException[] {
+  const out: StaleException[] = [];
+  for (const e of exceptions) {
+    const judged = [...new Set(results.filter((r) => r.image === e.image).map((r) => r.platform))].sort();
+    const covered = e.platform === undefined ? judged : judged.filter((p) => p === e.platform);
+    const failing = covered.filter((p) => results.some((r) => r.status === "FAIL" && r.platform === p && covers(e, r)));
+    const passing = covered.filter((p) => !failing.includes(p));
+    const name = `${e.image}${e.platform !== undefined ? ` (${e.platform})` : ""}: ${e.check}`;
+    if (covered.length === 0) {
+      out.push({ exception: e, passing, message: `${name} names nothing that was judged - remove it from image-lint-exceptions.yaml` });
+    } else if (failing.length === 0) {
+      out.push({ exception: e, passing, message: `${name} no longer fails - remove it from image-lint-exceptions.yaml` });
+    } else if (passing.length > 0) {
+      out.push({
+        exception: e,
+        passing,
+        message: `${name} no longer fails on ${passing.join(", ")} - give the entry \`platform:\` for each platform where it still fails (${failing.join(", ")})`,
+      });
+    }
+  }
+  return out;
+}
+
+export const describeResult = (r: LintResult) => `${targetName(r)}: ${r.check} (${r.title}): ${r.message}`;
