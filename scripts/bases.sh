@@ -80,6 +80,10 @@ NAMES=(debian-slim gcc gcc-cross jdk python node distroless-static distroless-cc
 # Built for both architectures and pushed as one index.
 MULTIARCH_BASES=(distroless-static distroless-cc)
 HOST_ARCH="$(dpkg --print-architecture)"
+# The other architecture of the pair: the multi-architecture bases are amd64 + arm64, built on
+# an amd64 machine (the cross builder and the smoke test's aarch64 programs assume it).
+[[ "$HOST_ARCH" == amd64 ]] ||
+  die "bases.sh builds the linux/amd64 + linux/arm64 bases on an amd64 machine; this one is $HOST_ARCH - run it on amd64"
 FOREIGN_ARCH=arm64
 declare -A REPOSITORY=(
   [debian-slim]=library/debian
@@ -236,6 +240,8 @@ compute_recipe() {
       sha256sum <"$SCRIPT_PATH"
       apt_source_lines
       find /var/lib/apt/lists -maxdepth 1 -type f -printf '%f %s %T@\n' | LC_ALL=C sort
+      # The foreign architecture's lists too: wiped or refreshed, they may hold other versions.
+      find "$APT_DIR/lists-$FOREIGN_ARCH" -maxdepth 1 -type f -printf '%f %s %T@\n' 2>/dev/null | LC_ALL=C sort
     } | sha256sum | cut -d' ' -f1
   )"
   if [[ -s "$memo" ]] && [[ "$(cut -d' ' -f1 "$memo")" == "$key" ]]; then
@@ -375,13 +381,18 @@ assert_no_shell() {
 # tree's own dynamic loader (what ldd runs), chrooted, so a library only some module
 # loads (the JRE's libjsound, a Python extension) cannot be missing unnoticed. Private
 # library dirs (the JRE's lib/ and lib/server/, where libjvm.so is already loaded when
-# a module needs it) are on the search path. A tree without /lib64 (static) has no
-# dynamic loader and nothing linked against one.
+# a module needs it) are on the search path. A tree without a loader (static) has nothing
+# linked against one. A foreign architecture's tree is checked the same way where this machine
+# runs its programs (qemu-user-static in binfmt_misc), and said to be unchecked elsewhere.
 assert_libraries_resolve() {
   local root="$1" loader libpath missing
-  [[ -d "$root/lib64" ]] || return 0
-  loader="$(find "$root/lib64" -maxdepth 1 -name 'ld-linux*.so.*' -printf 'lib64/%f\n' -quit)"
-  [[ -n "$loader" ]] || die "$root/lib64 has no dynamic loader - check the libc6 download"
+  # amd64: /lib64/ld-linux-x86-64.so.2; arm64: /lib/ld-linux-aarch64.so.1.
+  loader="$(cd "$root" && find lib64 lib -maxdepth 1 -name 'ld-linux*.so.*' -print -quit 2>/dev/null || true)"
+  [[ -n "$loader" ]] || return 0
+  if [[ "${ROOTFS_ARCH:-$HOST_ARCH}" != "$HOST_ARCH" ]] && [[ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]]; then
+    log "$(basename "$(dirname "$root")"): libraries not checked (no qemu in binfmt_misc to run the $ROOTFS_ARCH loader here)"
+    return 0
+  fi
   libpath="$(cd "$root" && find . -type f -name '*.so*' -printf '%h\n' | sed 's|^\.||' | LC_ALL=C sort -u | paste -sd:)"
   missing="$(
     cd "$root" && find . -type f \( -name '*.so' -o -name '*.so.*' -o -perm /111 \) -print | LC_ALL=C sort |
