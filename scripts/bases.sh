@@ -894,32 +894,25 @@ main() {
 
   # The mmdebstrap runs are network/CPU bound and independent: run them in
   # parallel; the distroless trees are quick and built meanwhile.
+  # Jobs: every base for this machine, and NAME@arm64 for the multi-architecture ones.
   local -A pids=()
-  for name in "${NAMES[@]}"; do
-    if [[ -s "$cache/$name.tar" ]]; then
-      log "$name: rootfs cached ($cache/$name.tar)"
+  local job arch tar
+  for job in "${NAMES[@]}" "${MULTIARCH_BASES[@]/%/@$FOREIGN_ARCH}"; do
+    name="${job%@*}"
+    arch="${job#"$name"}"
+    arch="${arch#@}"
+    tar="$cache/$name${arch:+-$arch}.tar"
+    if [[ -s "$tar" ]]; then
+      log "$job: rootfs cached ($tar)"
       continue
     fi
-    log "$name: building rootfs"
+    log "$job: building rootfs"
     (
       s="$(date +%s.%N)"
-      build_rootfs "$name" "$cache/$name.tar"
-      log "$name: rootfs built in $(elapsed_since "$s")s ($(du -h "$cache/$name.tar" | cut -f1))"
+      ROOTFS_ARCH="${arch:-$HOST_ARCH}" build_rootfs "$name" "$tar"
+      log "$job: rootfs built in $(elapsed_since "$s")s ($(du -h "$tar" | cut -f1))"
     ) &
-    pids[$name]=$!
-  done
-  for name in "${MULTIARCH_BASES[@]}"; do
-    if [[ -s "$cache/$name-$FOREIGN_ARCH.tar" ]]; then
-      log "$name ($FOREIGN_ARCH): rootfs cached"
-      continue
-    fi
-    log "$name ($FOREIGN_ARCH): building rootfs"
-    (
-      s="$(date +%s.%N)"
-      ROOTFS_ARCH="$FOREIGN_ARCH" build_rootfs "$name" "$cache/$name-$FOREIGN_ARCH.tar"
-      log "$name ($FOREIGN_ARCH): rootfs built in $(elapsed_since "$s")s ($(du -h "$cache/$name-$FOREIGN_ARCH.tar" | cut -f1))"
-    ) &
-    pids[$name@$FOREIGN_ARCH]=$!
+    pids[$job]=$!
   done
   local failed=0
   for name in "${!pids[@]}"; do

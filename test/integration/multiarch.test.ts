@@ -14,7 +14,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ImageSpec } from "../../components/spec";
 import { ImageResult, runLocalPipeline, StepError } from "../../executors/local";
-import { configValuesFromStackFile, parseStackConfig } from "../../stacks/config";
+import { configValuesFromStackFile, parseStackConfig, StackConfig } from "../../stacks/config";
 import { assertEngine, docker, ROOT, testEnv, TestEnv } from "./helpers/env";
 
 jest.setTimeout(15 * 60 * 1000);
@@ -78,22 +78,30 @@ async function elfMachine(repository: string, manifestDigest: string, file: stri
   return { architecture: config.architecture, machine };
 }
 
-beforeAll(async () => {
-  assertEngine();
-  env = testEnv();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), "golden-multiarch-"));
-  binfmt = execFileSync("bash", [path.join(ROOT, "scripts", "install-qemu.sh")], { encoding: "utf8" }).trim();
-  const config = parseStackConfig(configValuesFromStackFile(YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"))));
-  specs = config.images.filter((i) => (i.platforms ?? []).length > 1);
-  results = await runLocalPipeline({
-    images: specs,
-    policy: config.policy,
+/** The dev stack's config, and its local pipeline run against the test registry. */
+function devConfig(): StackConfig {
+  return parseStackConfig(configValuesFromStackFile(YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"))));
+}
+
+function localRun(images: readonly ImageSpec[]): Promise<ImageResult[]> {
+  return runLocalPipeline({
+    images,
+    policy: devConfig().policy,
     registry: env.registry,
     auth: { username: env.username, password: env.password },
     mirror: env.mirror,
     repositoryPrefix: "it-multiarch/",
     projectDir: ROOT,
   });
+}
+
+beforeAll(async () => {
+  assertEngine();
+  env = testEnv();
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "golden-multiarch-"));
+  binfmt = execFileSync("bash", [path.join(ROOT, "scripts", "install-qemu.sh")], { encoding: "utf8" }).trim();
+  specs = devConfig().images.filter((i) => (i.platforms ?? []).length > 1);
+  results = await localRun(specs);
 });
 
 afterAll(() => {
@@ -155,20 +163,11 @@ describe.each(["hello-static", "hello-cc"])("the %s image", (name) => {
 it("GIVEN a base without every platform THEN the pin step stops before anything is built, naming base and platforms", async () => {
   // distroless-base is served for linux/amd64 only: BuildKit would build the arm64 image on it
   // anyway (it only warns), an image of the wrong machine that scans clean.
-  const config = parseStackConfig(configValuesFromStackFile(YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"))));
-  const base = config.images.find((i) => i.name === "hello-base") as ImageSpec;
+  const base = devConfig().images.find((i) => i.name === "hello-base") as ImageSpec;
   const name = `wrong-platform-${process.pid}`;
   let error: unknown;
   try {
-    await runLocalPipeline({
-      images: [{ ...base, name, platforms: ["linux/amd64", "linux/arm64"] }],
-      policy: config.policy,
-      registry: env.registry,
-      auth: { username: env.username, password: env.password },
-      mirror: env.mirror,
-      repositoryPrefix: "it-multiarch/",
-      projectDir: ROOT,
-    });
+    await localRun([{ ...base, name, platforms: ["linux/amd64", "linux/arm64"] }]);
   } catch (e) {
     error = e;
   }
